@@ -1,0 +1,16 @@
+//! runql: SQL over MLflow-style experiment tracking data, stored as Delta Lake tables.
+//!
+//! - [`Store`] opens a store on a local path or an object store and carries the
+//!   whole tracking API (experiments, runs, logging, gc), one method per MLflow
+//!   operation, each validating with MLflow's rules before anything is written.
+//! - [`register`] makes the tables queryable in any DataFusion `SessionContext`.
+
+pub mod api;
+pub mod error;
+pub mod model;
+pub mod store;
+pub mod tables;
+
+pub use error::{ErrorCode, Result, RunqlError};
+pub use store::{CompactionReport, Store, StoreOptions};
+pub use tables::register;

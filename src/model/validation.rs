@@ -1,0 +1,316 @@
+//! MLflow's validation rules and limits (`mlflow/utils/validation.py`), in one
+//! place. Every entry point (library, EXEC, INSERT) validates through here
+//! before anything is written, and every message names the argument, the
+//! limit and the value it got.
+
+use crate::error::{Result, RunqlError};
+use crate::model::{Metric, Tag};
+
+pub const MAX_ENTITY_KEY_LENGTH: usize = 250;
+pub const MAX_PARAM_VALUE_LENGTH: usize = 6000;
+pub const MAX_TAG_VALUE_LENGTH: usize = 8000;
+pub const MAX_EXPERIMENT_NAME_LENGTH: usize = 500;
+pub const MAX_EXPERIMENT_TAG_VALUE_LENGTH: usize = 5000;
+pub const MAX_METRICS_PER_BATCH: usize = 1000;
+pub const MAX_PARAMS_PER_BATCH: usize = 100;
+pub const MAX_TAGS_PER_BATCH: usize = 100;
+pub const MAX_ENTITIES_PER_BATCH: usize = 1000;
+pub const MAX_BULK_RUNS: i64 = 10_000;
+pub const MAX_DATASET_NAME_LENGTH: usize = 500;
+pub const MAX_DATASET_DIGEST_LENGTH: usize = 36;
+pub const MAX_DATASET_SOURCE_LENGTH: usize = 65_535;
+pub const MAX_DATASET_SCHEMA_LENGTH: usize = 1_048_575;
+pub const MAX_DATASET_PROFILE_LENGTH: usize = 16_777_215;
+pub const MAX_INPUT_TAG_KEY_LENGTH: usize = 255;
+pub const MAX_INPUT_TAG_VALUE_LENGTH: usize = 500;
+
+/// What a key names, for messages: "metric", "param", "tag", "experiment tag".
+#[derive(Debug, Clone, Copy)]
+pub enum KeyKind {
+    Metric,
+    Param,
+    Tag,
+    ExperimentTag,
+}
+
+impl KeyKind {
+    fn noun(self) -> &'static str {
+        match self {
+            KeyKind::Metric => "metric",
+            KeyKind::Param => "param",
+            KeyKind::Tag => "tag",
+            KeyKind::ExperimentTag => "experiment tag",
+        }
+    }
+}
+
+/// A value shown in a message: quoted, and cut so a 10 MB value doesn't fill the screen.
+pub fn shown(value: &str) -> String {
+    const MAX_SHOWN: usize = 60;
+    if value.chars().count() <= MAX_SHOWN {
+        format!("'{value}'")
+    } else {
+        let head: String = value.chars().take(MAX_SHOWN).collect();
+        format!("'{head}…'")
+    }
+}
+
+/// Keys may hold alphanumerics, `_ - . : /` and spaces, and must not change
+/// under path normalisation (no `..`, no leading `/`, no `//`), because MLflow
+/// stores may use them as file names.
+pub fn validate_key(kind: KeyKind, key: &str) -> Result<()> {
+    let noun = kind.noun();
+    if key.is_empty() {
+        return Err(RunqlError::invalid(format!("{noun} key must not be empty")));
+    }
+    let length = key.chars().count();
+    if length > MAX_ENTITY_KEY_LENGTH {
+        return Err(RunqlError::invalid(format!(
+            "{noun} key {} has length {length}, which exceeds the limit of {MAX_ENTITY_KEY_LENGTH}",
+            shown(key)
+        )));
+    }
+    if let Some(bad) = key
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ' | ':' | '/')))
+    {
+        return Err(RunqlError::invalid(format!(
+            "{noun} key {} contains {bad:?}; keys may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)",
+            shown(key)
+        )));
+    }
+    if let Some(normalised) = path_not_unique(key) {
+        return Err(RunqlError::invalid(format!(
+            "{noun} key {} would resolve to {} when treated as a path; keys must not start with '/' or contain '..' or empty segments",
+            shown(key),
+            shown(&normalised)
+        )));
+    }
+    Ok(())
+}
+
+/// Python's `posixpath.normpath` check from MLflow: returns the normal form when it differs.
+fn path_not_unique(key: &str) -> Option<String> {
+    let absolute = key.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in key.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            other => parts.push(other),
+        }
+    }
+    let mut normalised = parts.join("/");
+    if absolute {
+        normalised.insert(0, '/');
+    }
+    if normalised.is_empty() {
+        normalised.push('.');
+    }
+    let bad = normalised != key
+        || normalised == "."
+        || normalised.starts_with("..")
+        || normalised.starts_with('/');
+    bad.then_some(normalised)
+}
+
+pub fn validate_length(what: &str, value: &str, limit: usize) -> Result<()> {
+    let length = value.chars().count();
+    if length > limit {
+        return Err(RunqlError::invalid(format!(
+            "{what} {} has length {length}, which exceeds the limit of {limit}",
+            shown(value)
+        )));
+    }
+    Ok(())
+}
+
+pub fn validate_param(param: &Tag) -> Result<()> {
+    validate_key(KeyKind::Param, &param.key)?;
+    validate_length(
+        &format!("param '{}' value", param.key),
+        &param.value,
+        MAX_PARAM_VALUE_LENGTH,
+    )
+}
+
+pub fn validate_tag(tag: &Tag) -> Result<()> {
+    validate_key(KeyKind::Tag, &tag.key)?;
+    validate_length(
+        &format!("tag '{}' value", tag.key),
+        &tag.value,
+        MAX_TAG_VALUE_LENGTH,
+    )
+}
+
+pub fn validate_experiment_tag(tag: &Tag) -> Result<()> {
+    validate_key(KeyKind::ExperimentTag, &tag.key)?;
+    validate_length(
+        &format!("experiment tag '{}' value", tag.key),
+        &tag.value,
+        MAX_EXPERIMENT_TAG_VALUE_LENGTH,
+    )
+}
+
+pub fn validate_metric(metric: &Metric) -> Result<()> {
+    validate_key(KeyKind::Metric, &metric.key)?;
+    if metric.timestamp < 0 {
+        return Err(RunqlError::invalid(format!(
+            "metric '{}' timestamp must be milliseconds since the epoch, got {}",
+            metric.key, metric.timestamp
+        )));
+    }
+    for (what, value) in [
+        ("dataset_name", &metric.dataset_name),
+        ("dataset_digest", &metric.dataset_digest),
+        ("model_id", &metric.model_id),
+    ] {
+        if let Some(value) = value {
+            validate_length(
+                &format!("metric '{}' {what}", metric.key),
+                value,
+                MAX_DATASET_NAME_LENGTH,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn validate_experiment_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(RunqlError::invalid(
+            "experiment name must be a non-empty string",
+        ));
+    }
+    validate_length("experiment name", name, MAX_EXPERIMENT_NAME_LENGTH)?;
+    validate_no_control_chars("experiment name", name)
+}
+
+pub fn validate_run_name(name: &str) -> Result<()> {
+    validate_length("run_name", name, MAX_TAG_VALUE_LENGTH)?;
+    validate_no_control_chars("run_name", name)
+}
+
+fn validate_no_control_chars(what: &str, value: &str) -> Result<()> {
+    match value.chars().find(|c| c.is_control()) {
+        Some(c) => Err(RunqlError::invalid(format!(
+            "{what} {} contains the control character {c:?}",
+            shown(value)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A 32-hex-digit run id, as generated by MLflow and runql.
+pub fn validate_run_id(run_id: &str) -> Result<()> {
+    let ok = !run_id.is_empty()
+        && run_id.len() <= 256
+        && run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(RunqlError::invalid(format!(
+            "run_id {} is not a valid run id (expected letters, digits, '-' or '_', e.g. 32 hex digits)",
+            shown(run_id)
+        )))
+    }
+}
+
+pub fn validate_experiment_id(experiment_id: &str) -> Result<()> {
+    let ok = !experiment_id.is_empty()
+        && experiment_id.len() <= 64
+        && experiment_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(RunqlError::invalid(format!(
+            "experiment_id {} is not a valid experiment id",
+            shown(experiment_id)
+        )))
+    }
+}
+
+/// MLflow's batch limits: 1000 metrics, 100 params, 100 tags, 1000 in all.
+pub fn validate_batch_size(metrics: usize, params: usize, tags: usize) -> Result<()> {
+    let limits = [
+        ("metrics", metrics, MAX_METRICS_PER_BATCH),
+        ("params", params, MAX_PARAMS_PER_BATCH),
+        ("tags", tags, MAX_TAGS_PER_BATCH),
+        ("metrics, params and tags in all", metrics + params + tags, MAX_ENTITIES_PER_BATCH),
+    ];
+    for (what, count, limit) in limits {
+        if count > limit {
+            return Err(RunqlError::invalid(format!(
+                "a batch may hold at most {limit} {what}, got {count}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn validate_max_runs(max_runs: i64) -> Result<()> {
+    if !(1..=MAX_BULK_RUNS).contains(&max_runs) {
+        return Err(RunqlError::invalid(format!(
+            "max_runs must be between 1 and {MAX_BULK_RUNS}, got {max_runs}"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses a metric value: a number, or NaN/Infinity/-Infinity spelled as MLflow and Python do.
+pub fn parse_float(text: &str) -> Result<f64> {
+    let trimmed = text.trim();
+    match trimmed.to_ascii_lowercase().as_str() {
+        "nan" => Ok(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => Ok(f64::INFINITY),
+        "-inf" | "-infinity" => Ok(f64::NEG_INFINITY),
+        _ => trimmed.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+            RunqlError::invalid(format!("{} is not a number", shown(text)))
+        }),
+    }
+}
+
+/// The inverse of [`parse_float`] for the values JSON cannot hold.
+pub fn format_float(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value == f64::INFINITY {
+        "Infinity".into()
+    } else if value == f64::NEG_INFINITY {
+        "-Infinity".into()
+    } else {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_mlflow_path_rules() {
+        for good in ["loss", "val/loss", "a.b", "a b:c", "x-y_z", "ünï"] {
+            assert!(validate_key(KeyKind::Metric, good).is_ok(), "{good}");
+        }
+        for bad in ["", "/abs", "a/../b", "..", "../x", "a//b", "a/", "./a", "a\nb", "a$b"] {
+            assert!(validate_key(KeyKind::Metric, bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn floats_round_trip_through_text() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1, -3.5e300] {
+            let back = parse_float(&format_float(v)).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits());
+        }
+        assert!(parse_float("1e999").is_err());
+        assert!(parse_float("abc").is_err());
+    }
+}

@@ -1,0 +1,411 @@
+//! The tracking store: a directory (or bucket prefix) of Delta tables, one per
+//! entity, written by blind appends and read through the folding views.
+//!
+//! Layout under the root:
+//! - `_runql/format.json`: the store's format version;
+//! - `_runql/intents/`: multi-table writes in flight (see [`Store::write`]);
+//! - one Delta table per [`RawTable`].
+//!
+//! Acknowledgement rule: a write returns only after every Delta commit it needs
+//! is in the object store, so an acknowledged write survives a crash of the writer.
+
+pub mod clock;
+pub mod location;
+pub mod rows;
+pub mod schema;
+pub mod table;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Once};
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
+use datafusion::prelude::SessionContext;
+use deltalake::kernel::{Add, Transaction};
+use deltalake::logstore::{StorageConfig, logstore_with, store_for};
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Result, RunqlError};
+use crate::model::{DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, LifecycleStage, now_millis};
+use clock::Clock;
+use location::Location;
+use rows::ExperimentChange;
+use schema::RawTable;
+use table::ChangeTable;
+
+/// The format this runql writes. Opening a store with a higher number fails.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Tuning for a store handle. Every option has a documented default.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    storage_options: HashMap<String, String>,
+    auto_compact_files: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            storage_options: HashMap::new(),
+            auto_compact_files: 200,
+        }
+    }
+}
+
+impl StoreOptions {
+    /// An object-store option, such as `aws_endpoint` or `aws_allow_http`; wins over
+    /// the `AWS_*`/`GOOGLE_*`/`AZURE_*` environment.
+    pub fn storage_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.storage_options.insert(key.into(), value.into());
+        self
+    }
+
+    /// Compact a table from within the write that leaves it with more than this many
+    /// data files. Default 200; 0 turns automatic compaction off.
+    pub fn auto_compact_files(mut self, files: usize) -> Self {
+        self.auto_compact_files = files;
+        self
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct FormatFile {
+    format_version: u32,
+}
+
+/// A multi-table write, recorded before its first commit so that anyone can finish it.
+#[derive(Serialize, Deserialize)]
+struct Intent {
+    app_id: String,
+    tables: BTreeMap<String, Vec<Add>>,
+}
+
+pub(crate) struct StoreInner {
+    location: Location,
+    root_store: Arc<dyn ObjectStore>,
+    root_path: ObjectPath,
+    tables: BTreeMap<RawTable, ChangeTable>,
+    pub(crate) clock: Clock,
+    options: StoreOptions,
+    query_ctx: tokio::sync::OnceCell<SessionContext>,
+}
+
+/// A handle to a tracking store. Cheap to clone; clones share commits and caches.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<StoreInner>,
+}
+
+/// Rows to append, by table, as one logical write.
+#[derive(Default)]
+pub(crate) struct WriteSet {
+    parts: BTreeMap<RawTable, Vec<RecordBatch>>,
+}
+
+impl WriteSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, table: RawTable, batch: RecordBatch) {
+        if batch.num_rows() > 0 {
+            self.parts.entry(table).or_default().push(batch);
+        }
+    }
+}
+
+fn register_cloud_handlers() {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        #[cfg(feature = "s3")]
+        deltalake::aws::register_handlers(None);
+        #[cfg(feature = "gcs")]
+        deltalake::gcp::register_handlers(None);
+        #[cfg(feature = "azure")]
+        deltalake::azure::register_handlers(None);
+    });
+}
+
+impl Store {
+    /// Opens the store at `location`, creating it if it does not exist.
+    /// See [`Store::open_with`] for options.
+    pub async fn open(location: &str) -> Result<Store> {
+        Self::open_with(location, StoreOptions::default()).await
+    }
+
+    pub async fn open_with(location: &str, options: StoreOptions) -> Result<Store> {
+        register_cloud_handlers();
+        let location = Location::parse(location, &options.storage_options)?;
+        let shown = location.display();
+        let root_store = store_for(&location.root, location.options.clone())
+            .context(|| format!("connecting to store {shown}"))?;
+        let root_path = ObjectPath::from_url_path(location.root.path())
+            .context(|| format!("reading store path {shown}"))?;
+
+        let format_path = root_path.clone().join("_runql").join("format.json");
+        let existing_format = match root_store.get(&format_path).await {
+            Ok(found) => {
+                let bytes = found
+                    .bytes()
+                    .await
+                    .context(|| format!("reading {format_path}"))?;
+                let format: FormatFile = serde_json::from_slice(&bytes)
+                    .context(|| format!("parsing {format_path}"))?;
+                if format.format_version > FORMAT_VERSION {
+                    return Err(RunqlError::FormatTooNew {
+                        location: shown,
+                        found: format.format_version,
+                        supported: FORMAT_VERSION,
+                    });
+                }
+                Some(format.format_version)
+            }
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(e) => return Err(RunqlError::internal(format!("reading {format_path}"), e)),
+        };
+
+        let storage_config = StorageConfig::parse_options(location.options.clone())
+            .context(|| format!("parsing storage options for {shown}"))?;
+        let mut tables = BTreeMap::new();
+        let mut created_experiments = false;
+        for kind in RawTable::ALL {
+            let url = location.join(kind.name());
+            let log_store = logstore_with(root_store.clone(), &url, storage_config.clone())
+                .context(|| format!("opening table {url}"))?;
+            let (table, created) = ChangeTable::open_or_create(kind, log_store).await?;
+            created_experiments |= created && kind == RawTable::Experiments;
+            tables.insert(kind, table);
+        }
+
+        let store = Store {
+            inner: Arc::new(StoreInner {
+                location,
+                root_store,
+                root_path,
+                tables,
+                clock: Clock::new(),
+                options,
+                query_ctx: tokio::sync::OnceCell::new(),
+            }),
+        };
+        if existing_format.is_none() {
+            let body = serde_json::to_vec_pretty(&FormatFile {
+                format_version: FORMAT_VERSION,
+            })
+            .context(|| "encoding the format file".to_string())?;
+            store
+                .inner
+                .root_store
+                .put(&format_path, PutPayload::from(body))
+                .await
+                .context(|| format!("writing {format_path}"))?;
+        }
+        if created_experiments {
+            store.create_default_experiment().await?;
+        }
+        store.recover_intents().await?;
+        Ok(store)
+    }
+
+    /// MLflow's experiment `0`, "Default", which exists from the start.
+    async fn create_default_experiment(&self) -> Result<()> {
+        let now = now_millis();
+        let change = ExperimentChange {
+            experiment_id: DEFAULT_EXPERIMENT_ID.into(),
+            name: Some(DEFAULT_EXPERIMENT_NAME.into()),
+            artifact_location: Some(self.artifact_root(DEFAULT_EXPERIMENT_ID)),
+            lifecycle_stage: Some(LifecycleStage::Active.as_str().into()),
+            creation_time: Some(now),
+            last_update_time: Some(now),
+        };
+        let mut write = WriteSet::new();
+        write.add(
+            RawTable::Experiments,
+            rows::experiment_changes(&[change], &self.inner.clock)?,
+        );
+        self.write(write).await
+    }
+
+    /// Where an experiment's artifacts go by default: `<root>/artifacts/<experiment_id>`.
+    pub(crate) fn artifact_root(&self, experiment_id: &str) -> String {
+        format!("{}artifacts/{experiment_id}", self.inner.location.root)
+    }
+
+    /// The store's root URL, without credentials.
+    pub fn location(&self) -> String {
+        self.inner.location.display()
+    }
+
+    pub(crate) fn table(&self, kind: RawTable) -> &ChangeTable {
+        &self.inner.tables[&kind]
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Appends a logical write. One table: one commit. Several tables: the data
+    /// files are written first, then an intent naming them, then one commit per
+    /// table tagged with the intent's transaction id, then the intent is removed.
+    /// A writer that dies part-way leaves the intent, and the next open or
+    /// compaction commits the rest, so the write ends whole, never half-visible.
+    pub(crate) async fn write(&self, write: WriteSet) -> Result<()> {
+        let touched: Vec<RawTable> = write.parts.keys().copied().collect();
+        match write.parts.len() {
+            0 => return Ok(()),
+            1 => {
+                let (kind, batches) = write.parts.into_iter().next().expect("one part");
+                self.table(kind).append(batches).await?;
+            }
+            _ => {
+                let mut staged = BTreeMap::new();
+                for (kind, batches) in write.parts {
+                    let adds = self.table(kind).stage(batches).await?;
+                    staged.insert(kind.name().to_string(), adds);
+                }
+                let intent = Intent {
+                    app_id: format!("runql-{}", uuid::Uuid::new_v4().simple()),
+                    tables: staged,
+                };
+                let path = self.intent_path(&intent.app_id);
+                let body = serde_json::to_vec(&intent).context(|| "encoding an intent".into())?;
+                self.inner
+                    .root_store
+                    .put(&path, PutPayload::from(body))
+                    .await
+                    .context(|| format!("writing {path}"))?;
+                self.finish_intent(intent).await?;
+            }
+        }
+        self.auto_compact(&touched).await
+    }
+
+    fn intent_path(&self, app_id: &str) -> ObjectPath {
+        self.inner
+            .root_path
+            .clone().join("_runql")
+            .clone().join("intents")
+            .clone().join(format!("{app_id}.json"))
+    }
+
+    /// Commits every table of the intent that does not have it yet, then removes it.
+    async fn finish_intent(&self, intent: Intent) -> Result<()> {
+        for (name, adds) in intent.tables {
+            let kind = RawTable::ALL
+                .into_iter()
+                .find(|k| k.name() == name)
+                .ok_or_else(|| RunqlError::internal("reading an intent", format!("unknown table {name}")))?;
+            let table = self.table(kind);
+            if table.has_transaction(&intent.app_id).await? {
+                continue;
+            }
+            let transaction = Transaction::new_with_last_update(
+                intent.app_id.clone(),
+                1,
+                Some(now_millis()),
+            );
+            if let Err(e) = table.commit_adds(adds, Some(transaction)).await {
+                // Someone recovering this intent may have committed it first.
+                if !table.has_transaction(&intent.app_id).await? {
+                    return Err(e);
+                }
+            }
+        }
+        let path = self.intent_path(&intent.app_id);
+        match self.inner.root_store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(RunqlError::internal(format!("removing {path}"), e)),
+        }
+    }
+
+    /// Finishes multi-table writes left behind by writers that stopped part-way.
+    pub(crate) async fn recover_intents(&self) -> Result<usize> {
+        let prefix = self.inner.root_path.clone().join("_runql").join("intents");
+        let listed: Vec<_> = self
+            .inner
+            .root_store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .context(|| format!("listing {prefix}"))?;
+        let mut recovered = 0;
+        for object in listed {
+            let bytes = match self.inner.root_store.get(&object.location).await {
+                Ok(found) => found.bytes().await.context(|| format!("reading {}", object.location))?,
+                // Its writer finished it while we listed.
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(RunqlError::internal(format!("reading {}", object.location), e)),
+            };
+            let intent: Intent = serde_json::from_slice(&bytes)
+                .context(|| format!("parsing {}", object.location))?;
+            self.finish_intent(intent).await?;
+            recovered += 1;
+        }
+        Ok(recovered)
+    }
+
+    async fn auto_compact(&self, touched: &[RawTable]) -> Result<()> {
+        let threshold = self.inner.options.auto_compact_files;
+        if threshold == 0 {
+            return Ok(());
+        }
+        for kind in touched {
+            if self.table(*kind).file_count().await? > threshold {
+                self.compact_table(*kind).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Folds every table: superseded change rows and exact duplicate metric values
+    /// are dropped, small files are merged and sorted by owner. No query result
+    /// changes. Also finishes any multi-table write a crashed writer left behind.
+    pub async fn compact(&self) -> Result<CompactionReport> {
+        self.recover_intents().await?;
+        let mut report = CompactionReport::default();
+        for kind in RawTable::ALL {
+            let (before, after) = self.compact_table(kind).await?;
+            report.tables.push((kind.name().to_string(), before, after));
+        }
+        Ok(report)
+    }
+
+    async fn compact_table(&self, kind: RawTable) -> Result<(usize, usize)> {
+        let fold_sql = crate::tables::fold_sql(kind);
+        self.table(kind).compact(&fold_sql).await
+    }
+
+    /// The session runql itself queries the views through.
+    pub(crate) async fn query_context(&self) -> Result<&SessionContext> {
+        self.inner
+            .query_ctx
+            .get_or_try_init(|| async {
+                let ctx = SessionContext::new();
+                crate::tables::register(&ctx, self).await?;
+                Ok(ctx)
+            })
+            .await
+    }
+
+    /// Runs a query with `$1, $2, …` placeholders bound to `params`.
+    pub(crate) async fn query(&self, sql: &str, params: Vec<ScalarValue>) -> Result<Vec<RecordBatch>> {
+        let ctx = self.query_context().await?;
+        let what = || format!("running query {sql}");
+        let frame = ctx.sql(sql).await.context(what)?;
+        let frame = if params.is_empty() {
+            frame
+        } else {
+            frame.with_param_values(params).context(what)?
+        };
+        frame.collect().await.context(what)
+    }
+}
+
+/// What [`Store::compact`] did: per table, data files before and after.
+#[derive(Debug, Default, Clone)]
+pub struct CompactionReport {
+    pub tables: Vec<(String, usize, usize)>,
+}

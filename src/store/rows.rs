@@ -1,0 +1,151 @@
+//! Encoding typed changes as Arrow batches in the raw tables' schemas.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::error::{Context, Result};
+use crate::model::{DatasetInput, Metric, Millis, ModelLink};
+use crate::store::clock::Clock;
+use crate::store::schema::RawTable;
+
+/// A change to an experiment: `None` fields are left as they are.
+#[derive(Debug, Clone, Default)]
+pub struct ExperimentChange {
+    pub experiment_id: String,
+    pub name: Option<String>,
+    pub artifact_location: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub creation_time: Option<Millis>,
+    pub last_update_time: Option<Millis>,
+}
+
+/// A change to a run: `None` fields are left as they are.
+#[derive(Debug, Clone, Default)]
+pub struct RunChange {
+    pub run_id: String,
+    pub experiment_id: Option<String>,
+    pub run_name: Option<String>,
+    pub user_id: Option<String>,
+    pub status: Option<String>,
+    pub start_time: Option<Millis>,
+    pub end_time: Option<Millis>,
+    pub artifact_uri: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub deleted_time: Option<Millis>,
+}
+
+/// A key set (`Some`) or deleted (`None`) on an owner: a param, tag or experiment tag.
+#[derive(Debug, Clone)]
+pub struct KeyChange {
+    pub owner: String,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+fn text<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(values.collect::<StringArray>())
+}
+
+fn times(values: impl Iterator<Item = Option<Millis>>) -> ArrayRef {
+    Arc::new(
+        values
+            .map(|ms| ms.map(|ms| ms * 1000))
+            .collect::<TimestampMicrosecondArray>()
+            .with_timezone("UTC"),
+    )
+}
+
+fn order_columns(rows: usize, clock: &Clock) -> [ArrayRef; 2] {
+    let seq: Int64Array = (0..rows).map(|_| Some(clock.next())).collect();
+    let writer: Int64Array = (0..rows).map(|_| Some(clock.writer_id())).collect();
+    [Arc::new(seq), Arc::new(writer)]
+}
+
+fn batch(table: RawTable, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
+    RecordBatch::try_new(table.schema(), columns)
+        .context(|| format!("encoding rows for table {}", table.name()))
+}
+
+pub fn experiment_changes(changes: &[ExperimentChange], clock: &Clock) -> Result<RecordBatch> {
+    let mut columns = vec![
+        text(changes.iter().map(|c| Some(c.experiment_id.as_str()))),
+        text(changes.iter().map(|c| c.name.as_deref())),
+        text(changes.iter().map(|c| c.artifact_location.as_deref())),
+        text(changes.iter().map(|c| c.lifecycle_stage.as_deref())),
+        times(changes.iter().map(|c| c.creation_time)),
+        times(changes.iter().map(|c| c.last_update_time)),
+    ];
+    columns.extend(order_columns(changes.len(), clock));
+    batch(RawTable::Experiments, columns)
+}
+
+pub fn run_changes(changes: &[RunChange], clock: &Clock) -> Result<RecordBatch> {
+    let mut columns = vec![
+        text(changes.iter().map(|c| Some(c.run_id.as_str()))),
+        text(changes.iter().map(|c| c.experiment_id.as_deref())),
+        text(changes.iter().map(|c| c.run_name.as_deref())),
+        text(changes.iter().map(|c| c.user_id.as_deref())),
+        text(changes.iter().map(|c| c.status.as_deref())),
+        times(changes.iter().map(|c| c.start_time)),
+        times(changes.iter().map(|c| c.end_time)),
+        text(changes.iter().map(|c| c.artifact_uri.as_deref())),
+        text(changes.iter().map(|c| c.lifecycle_stage.as_deref())),
+        times(changes.iter().map(|c| c.deleted_time)),
+    ];
+    columns.extend(order_columns(changes.len(), clock));
+    batch(RawTable::Runs, columns)
+}
+
+/// Rows for params, tags or experiment tags; rows are stamped in the given order,
+/// so a later change to the same key in one call wins.
+pub fn key_changes(table: RawTable, changes: &[KeyChange], clock: &Clock) -> Result<RecordBatch> {
+    let mut columns = vec![
+        text(changes.iter().map(|c| Some(c.owner.as_str()))),
+        text(changes.iter().map(|c| Some(c.key.as_str()))),
+        text(changes.iter().map(|c| c.value.as_deref())),
+    ];
+    columns.extend(order_columns(changes.len(), clock));
+    batch(table, columns)
+}
+
+pub fn metrics(run_id: &str, metrics: &[Metric]) -> Result<RecordBatch> {
+    let columns = vec![
+        text(metrics.iter().map(|_| Some(run_id))),
+        text(metrics.iter().map(|m| Some(m.key.as_str()))),
+        Arc::new(metrics.iter().map(|m| Some(m.value)).collect::<Float64Array>()) as ArrayRef,
+        times(metrics.iter().map(|m| Some(m.timestamp))),
+        Arc::new(metrics.iter().map(|m| Some(m.step)).collect::<Int64Array>()),
+        text(metrics.iter().map(|m| m.dataset_name.as_deref())),
+        text(metrics.iter().map(|m| m.dataset_digest.as_deref())),
+        text(metrics.iter().map(|m| m.model_id.as_deref())),
+    ];
+    batch(RawTable::Metrics, columns)
+}
+
+pub fn inputs(run_id: &str, inputs: &[DatasetInput]) -> Result<RecordBatch> {
+    let columns = vec![
+        text(inputs.iter().map(|_| Some(run_id))),
+        text(inputs.iter().map(|i| Some(i.dataset.name.as_str()))),
+        text(inputs.iter().map(|i| Some(i.dataset.digest.as_str()))),
+        text(inputs.iter().map(|i| Some(i.dataset.source_type.as_str()))),
+        text(inputs.iter().map(|i| Some(i.dataset.source.as_str()))),
+        text(inputs.iter().map(|i| i.dataset.schema.as_deref())),
+        text(inputs.iter().map(|i| i.dataset.profile.as_deref())),
+        text(inputs.iter().map(|i| i.context())),
+    ];
+    batch(RawTable::Inputs, columns)
+}
+
+pub fn model_links(run_id: &str, direction: &str, links: &[ModelLink]) -> Result<RecordBatch> {
+    let columns = vec![
+        text(links.iter().map(|_| Some(run_id))),
+        text(links.iter().map(|l| Some(l.model_id.as_str()))),
+        text(links.iter().map(|_| Some(direction))),
+        Arc::new(links.iter().map(|l| l.step).collect::<Int64Array>()) as ArrayRef,
+    ];
+    batch(RawTable::ModelLinks, columns)
+}

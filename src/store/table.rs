@@ -1,0 +1,321 @@
+//! One raw Delta table: creating or opening it, appending with group commit,
+//! refreshing for reads, and folding it (compaction).
+//!
+//! Appends commit through deltalake's `CommitBuilder` as `WRITE (Append)`, which
+//! never conflicts with other appends; retries are raised well above the default
+//! because many writers may commit at once. Callers that arrive while a commit is
+//! in flight are gathered and committed together by the next leader (group commit),
+//! so N concurrent small writes cost about one commit, not N.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
+use datafusion::prelude::SessionContext;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::kernel::{Action, Add, StructType, Transaction};
+use deltalake::logstore::LogStoreRef;
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::{DeltaTable, DeltaTableError};
+use futures::TryStreamExt;
+use tokio::sync::{Mutex, oneshot};
+
+use crate::error::{Context, Result, RunqlError};
+use crate::store::schema::{FoldRule, RawTable};
+
+/// Commit attempts before giving up; blind appends only ever retry on a lost race.
+const MAX_COMMIT_RETRIES: usize = 100;
+
+/// Delta table properties runql sets at creation.
+fn table_properties() -> HashMap<String, Option<String>> {
+    [
+        // Checkpoints bound the log a reader replays; small writes make many commits.
+        ("delta.checkpointInterval", "20"),
+        // Expired-log cleanup lists the whole log on every commit; compaction does it instead.
+        ("delta.enableExpiredLogCleanup", "false"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+    .collect()
+}
+
+struct PendingAppend {
+    adds: Vec<Add>,
+    app_transaction: Option<Transaction>,
+    done: oneshot::Sender<Result<i64>>,
+}
+
+pub struct ChangeTable {
+    kind: RawTable,
+    /// The table's latest known state; holding the lock means leading a commit.
+    table: Mutex<DeltaTable>,
+    pending: parking_lot::Mutex<Vec<PendingAppend>>,
+}
+
+impl ChangeTable {
+    /// Opens the table at `log_store`, creating it with runql's schema if it is missing.
+    /// Returns the table and whether this call created it.
+    pub async fn open_or_create(kind: RawTable, log_store: LogStoreRef) -> Result<(Self, bool)> {
+        let mut table = DeltaTable::new(log_store.clone());
+        let created = match table.load().await {
+            Ok(()) => false,
+            Err(DeltaTableError::NotATable(_)) => {
+                let schema: StructType = kind
+                    .schema()
+                    .as_ref()
+                    .try_into_kernel()
+                    .context(|| format!("converting the schema of {}", kind.name()))?;
+                let created = DeltaTable::new(log_store.clone())
+                    .create()
+                    .with_log_store(log_store.clone())
+                    .with_table_name(kind.name())
+                    .with_columns(schema.fields().cloned())
+                    .with_configuration(table_properties())
+                    .with_save_mode(SaveMode::Ignore)
+                    .await;
+                match created {
+                    Ok(t) => table = t,
+                    // Another process created it between our load and create.
+                    Err(_) => {
+                        table = DeltaTable::new(log_store.clone());
+                        table
+                            .load()
+                            .await
+                            .context(|| format!("opening table {}", kind.name()))?;
+                    }
+                }
+                true
+            }
+            Err(e) => return Err(RunqlError::internal(format!("opening table {}", kind.name()), e)),
+        };
+        Ok((
+            ChangeTable {
+                kind,
+                table: Mutex::new(table),
+                pending: parking_lot::Mutex::new(Vec::new()),
+            },
+            created,
+        ))
+    }
+
+    pub fn kind(&self) -> RawTable {
+        self.kind
+    }
+
+    /// Writes `batches` as data files without committing them, returning their Add actions.
+    pub async fn stage(&self, batches: Vec<RecordBatch>) -> Result<Vec<Add>> {
+        let what = || format!("writing data files for table {}", self.kind.name());
+        let mut writer = {
+            let table = self.table.lock().await;
+            RecordBatchWriter::for_table(&table).context(what)?
+        };
+        for batch in batches {
+            writer.write(batch).await.context(what)?;
+        }
+        writer.flush().await.context(what)
+    }
+
+    /// Appends `batches` in one commit (shared with concurrent callers).
+    /// The write is durable when this returns: the Delta commit is in the store.
+    pub async fn append(&self, batches: Vec<RecordBatch>) -> Result<i64> {
+        let adds = self.stage(batches).await?;
+        self.commit_adds(adds, None).await
+    }
+
+    /// Commits staged files, optionally with an application transaction id, in a
+    /// commit shared with whoever else is waiting. Returns the committed version.
+    pub async fn commit_adds(
+        &self,
+        adds: Vec<Add>,
+        app_transaction: Option<Transaction>,
+    ) -> Result<i64> {
+        let (done, outcome) = oneshot::channel();
+        self.pending.lock().push(PendingAppend {
+            adds,
+            app_transaction,
+            done,
+        });
+        {
+            let mut table = self.table.lock().await;
+            let group = std::mem::take(&mut *self.pending.lock());
+            if !group.is_empty() {
+                let mut actions = Vec::new();
+                let mut waiters = Vec::new();
+                for append in group {
+                    actions.extend(append.adds.into_iter().map(Action::Add));
+                    actions.extend(append.app_transaction.map(Action::Txn));
+                    waiters.push(append.done);
+                }
+                let operation = DeltaOperation::Write {
+                    mode: SaveMode::Append,
+                    partition_by: None,
+                    predicate: None,
+                };
+                let result = self.commit(&mut table, actions, operation).await;
+                for waiter in waiters {
+                    let _ = waiter.send(result.clone());
+                }
+            }
+        }
+        outcome
+            .await
+            .map_err(|e| RunqlError::internal("waiting for a group commit", e))?
+    }
+
+    /// Commits `actions` on top of the table's state and adopts the new state.
+    async fn commit(
+        &self,
+        table: &mut DeltaTable,
+        actions: Vec<Action>,
+        operation: DeltaOperation,
+    ) -> Result<i64> {
+        let what = || format!("committing to table {}", self.kind.name());
+        let snapshot = table.snapshot().context(what)?.clone();
+        let properties = CommitProperties::default()
+            .with_max_retries(MAX_COMMIT_RETRIES)
+            .with_cleanup_expired_logs(Some(false));
+        let finalized = CommitBuilder::from(properties)
+            .with_actions(actions)
+            .build(Some(&snapshot), table.log_store(), operation)
+            .await
+            .context(what)?;
+        let version = finalized.version() as i64;
+        table.state = Some(finalized.snapshot());
+        Ok(version)
+    }
+
+    /// The table as of now (new commits by any process included), for reading.
+    pub async fn latest(&self) -> Result<DeltaTable> {
+        let mut table = self.table.lock().await;
+        table
+            .update_incremental(None)
+            .await
+            .context(|| format!("refreshing table {}", self.kind.name()))?;
+        Ok(table.clone())
+    }
+
+    pub async fn file_count(&self) -> Result<usize> {
+        let table = self.table.lock().await;
+        Ok(table
+            .snapshot()
+            .context(|| format!("reading table {}", self.kind.name()))?
+            .log_data()
+            .num_files())
+    }
+
+    /// Whether an application transaction (a multi-table write) already committed here.
+    pub async fn has_transaction(&self, app_id: &str) -> Result<bool> {
+        let table = self.latest().await?;
+        let state = table
+            .snapshot()
+            .context(|| format!("reading table {}", self.kind.name()))?;
+        let version = state
+            .transaction_version(table.log_store().as_ref(), app_id)
+            .await
+            .context(|| format!("reading transactions of table {}", self.kind.name()))?;
+        Ok(version.is_some())
+    }
+
+    /// Rewrites the table as its folded state (see `tables/views.sql`), sorted for
+    /// file skipping, in one commit that replaces exactly the files it read.
+    ///
+    /// The commit is an OPTIMIZE (no data change), which runs at snapshot isolation:
+    /// rows other writers append meanwhile are in files this commit does not touch,
+    /// so they survive. A concurrent compaction of the same files makes one of the
+    /// two fail with a conflict, and the table is left as the winner wrote it.
+    /// Returns (files before, files after).
+    pub async fn compact(&self, fold_sql: &str) -> Result<(usize, usize)> {
+        let what = || format!("compacting table {}", self.kind.name());
+        let mut table = self.latest().await?;
+        let files: Vec<_> = table.snapshot().context(what)?.log_data().iter().collect();
+        if files.len() <= 1 && self.kind.fold_rule() == FoldRule::Distinct {
+            return Ok((files.len(), files.len()));
+        }
+        let folded = fold_table(&table, self.kind, fold_sql).await?;
+        let mut writer = RecordBatchWriter::for_table(&table).context(what)?;
+        for batch in folded {
+            writer.write(batch).await.context(what)?;
+        }
+        let adds = writer.flush().await.context(what)?;
+        let files_after = adds.len();
+        let mut actions: Vec<Action> = files
+            .iter()
+            .map(|file| Action::Remove(file.remove_action(false)))
+            .collect();
+        actions.extend(adds.into_iter().map(|mut add| {
+            add.data_change = false;
+            Action::Add(add)
+        }));
+        let operation = DeltaOperation::Optimize {
+            predicate: None,
+            target_size: 0,
+        };
+        let mut current = self.table.lock().await;
+        self.commit(&mut table, actions, operation).await?;
+        *current = table;
+        Ok((files.len(), files_after))
+    }
+
+    /// Deletes every row whose owner (run or experiment id) is in `owners`.
+    /// Returns the number of rows deleted.
+    pub async fn delete_owned_by(&self, owners: &[String]) -> Result<usize> {
+        if owners.is_empty() {
+            return Ok(0);
+        }
+        let what = || format!("purging rows from table {}", self.kind.name());
+        let table = self.latest().await?;
+        let list = owners
+            .iter()
+            .map(|id| format!("'{}'", id.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let predicate = format!("{} IN ({list})", self.kind.owner_column());
+        let (table, metrics) = table
+            .delete()
+            .with_predicate(predicate)
+            .await
+            .context(what)?;
+        *self.table.lock().await = table;
+        Ok(metrics.num_deleted_rows.unwrap_or(0))
+    }
+
+    /// A DataFusion provider over the table as of now.
+    pub async fn provider(&self) -> Result<Arc<dyn TableProvider>> {
+        let table = self.latest().await?;
+        table
+            .table_provider()
+            .await
+            .context(|| format!("scanning table {}", self.kind.name()))
+    }
+}
+
+/// Runs the table's fold view over exactly the given table state.
+async fn fold_table(table: &DeltaTable, kind: RawTable, fold_sql: &str) -> Result<Vec<RecordBatch>> {
+    let what = || format!("folding table {}", kind.name());
+    let ctx = SessionContext::new();
+    ctx.sql("CREATE SCHEMA raw").await.context(what)?;
+    let provider = table.table_provider().await.context(what)?;
+    ctx.register_table(format!("raw.{}", kind.name()), provider)
+        .context(what)?;
+    for statement in fold_sql.split(';').filter(|s| !s.trim().is_empty()) {
+        ctx.sql(statement).await.context(what)?.collect().await.context(what)?;
+    }
+    let columns: Vec<String> = kind
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| format!("\"{}\"", f.name()))
+        .collect();
+    let query = format!(
+        "SELECT {} FROM fold.{} ORDER BY {}",
+        columns.join(", "),
+        kind.name(),
+        kind.sort_columns().join(", ")
+    );
+    let frame = ctx.sql(&query).await.context(what)?;
+    let stream = frame.execute_stream().await.context(what)?;
+    stream.try_collect().await.context(what)
+}

@@ -1,0 +1,76 @@
+//! A DataFusion table over a raw Delta table that reads the latest version at
+//! every scan. deltalake's own provider freezes the snapshot it was built with;
+//! runql must see commits made after registration, by itself and by others.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::error::Result;
+use crate::store::Store;
+use crate::store::schema::RawTable;
+
+#[derive(Clone)]
+pub struct LiveTable {
+    store: Store,
+    kind: RawTable,
+    schema: SchemaRef,
+}
+
+impl std::fmt::Debug for LiveTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LiveTable(raw.{})", self.kind.name())
+    }
+}
+
+impl LiveTable {
+    pub async fn try_new(store: Store, kind: RawTable) -> Result<Self> {
+        let schema = store.table(kind).provider().await?.schema();
+        Ok(LiveTable {
+            store,
+            kind,
+            schema,
+        })
+    }
+}
+
+#[async_trait]
+impl TableProvider for LiveTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        // Delta prunes files and row groups by these; DataFusion still re-checks rows.
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let provider = self
+            .store
+            .table(self.kind)
+            .provider()
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        provider.scan(state, projection, filters, limit).await
+    }
+}

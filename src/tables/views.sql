@@ -1,0 +1,148 @@
+-- runql folding views: the one definition of how change rows become state.
+--
+-- runql registers these in DataFusion, compaction uses the fold.* views to
+-- rewrite tables, and other engines (DuckDB, Spark, Trino, Polars) run them
+-- unchanged over the raw Delta tables registered as raw.<table>.
+-- Written in the SQL that DataFusion and DuckDB share: `first_value(x IGNORE NULLS)`
+-- puts IGNORE NULLS inside the parentheses (Spark spells it first_value(x, true)).
+--
+-- Ordering: a row with a higher (seq, writer_id) is newer. NULL in a change row
+-- means "this row does not set that field"; a NULL tag value is a deletion.
+
+CREATE SCHEMA IF NOT EXISTS fold;
+
+-- fold.<table>: raw schema, one row per entity or key, as compaction writes it.
+
+CREATE VIEW fold.experiments AS
+SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time, seq, writer_id
+FROM (
+  SELECT experiment_id,
+         first_value(name IGNORE NULLS) OVER w AS name,
+         first_value(artifact_location IGNORE NULLS) OVER w AS artifact_location,
+         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
+         first_value(creation_time IGNORE NULLS) OVER w AS creation_time,
+         first_value(last_update_time IGNORE NULLS) OVER w AS last_update_time,
+         seq, writer_id,
+         row_number() OVER w AS row_rank
+  FROM raw.experiments
+  WINDOW w AS (PARTITION BY experiment_id ORDER BY seq DESC, writer_id DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+) changes
+WHERE row_rank = 1;
+
+CREATE VIEW fold.experiment_tags AS
+SELECT experiment_id, key, value, seq, writer_id
+FROM (
+  SELECT experiment_id, key, value, seq, writer_id,
+         row_number() OVER (PARTITION BY experiment_id, key ORDER BY seq DESC, writer_id DESC) AS row_rank
+  FROM raw.experiment_tags
+) changes
+WHERE row_rank = 1;
+
+CREATE VIEW fold.runs AS
+SELECT run_id, experiment_id, run_name, user_id, status, start_time, end_time, artifact_uri,
+       lifecycle_stage, deleted_time, seq, writer_id
+FROM (
+  SELECT run_id,
+         first_value(experiment_id IGNORE NULLS) OVER w AS experiment_id,
+         first_value(run_name IGNORE NULLS) OVER w AS run_name,
+         first_value(user_id IGNORE NULLS) OVER w AS user_id,
+         first_value(status IGNORE NULLS) OVER w AS status,
+         first_value(start_time IGNORE NULLS) OVER w AS start_time,
+         first_value(end_time IGNORE NULLS) OVER w AS end_time,
+         first_value(artifact_uri IGNORE NULLS) OVER w AS artifact_uri,
+         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
+         first_value(deleted_time IGNORE NULLS) OVER w AS deleted_time,
+         seq, writer_id,
+         row_number() OVER w AS row_rank
+  FROM raw.runs
+  WINDOW w AS (PARTITION BY run_id ORDER BY seq DESC, writer_id DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+) changes
+WHERE row_rank = 1;
+
+-- Params are write-once: the earliest row wins.
+CREATE VIEW fold.params AS
+SELECT run_id, key, value, seq, writer_id
+FROM (
+  SELECT run_id, key, value, seq, writer_id,
+         row_number() OVER (PARTITION BY run_id, key ORDER BY seq ASC, writer_id ASC) AS row_rank
+  FROM raw.params
+) changes
+WHERE row_rank = 1;
+
+CREATE VIEW fold.tags AS
+SELECT run_id, key, value, seq, writer_id
+FROM (
+  SELECT run_id, key, value, seq, writer_id,
+         row_number() OVER (PARTITION BY run_id, key ORDER BY seq DESC, writer_id DESC) AS row_rank
+  FROM raw.tags
+) changes
+WHERE row_rank = 1;
+
+-- Metric values are facts: an exact repeat (a retried batch) is one value.
+CREATE VIEW fold.metrics AS
+SELECT DISTINCT run_id, key, value, timestamp, step, dataset_name, dataset_digest, model_id
+FROM raw.metrics;
+
+CREATE VIEW fold.inputs AS
+SELECT DISTINCT run_id, dataset_name, dataset_digest, source_type, source, schema, profile, context
+FROM raw.inputs;
+
+CREATE VIEW fold.model_links AS
+SELECT DISTINCT run_id, model_id, direction, step
+FROM raw.model_links;
+
+-- The tables users query.
+
+CREATE VIEW experiments AS
+SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
+FROM fold.experiments;
+
+CREATE VIEW experiment_tags AS
+SELECT experiment_id, key, value
+FROM fold.experiment_tags
+WHERE value IS NOT NULL;
+
+-- A run of a deleted experiment is deleted too, as in MLflow, and comes back with it.
+CREATE VIEW runs AS
+SELECT r.run_id, r.run_name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time,
+       r.artifact_uri,
+       CASE WHEN e.lifecycle_stage = 'deleted' THEN 'deleted' ELSE r.lifecycle_stage END AS lifecycle_stage,
+       parent.value AS parent_run_id,
+       CASE WHEN r.lifecycle_stage = 'deleted' THEN r.deleted_time
+            WHEN e.lifecycle_stage = 'deleted' THEN e.last_update_time END AS deleted_time
+FROM fold.runs r
+LEFT JOIN fold.experiments e ON e.experiment_id = r.experiment_id
+LEFT JOIN fold.tags parent
+       ON parent.run_id = r.run_id AND parent.key = 'mlflow.parentRunId' AND parent.value IS NOT NULL;
+
+CREATE VIEW params AS
+SELECT run_id, key, value FROM fold.params;
+
+-- mlflow.runName is kept on the run itself and shown as a tag, as MLflow does.
+CREATE VIEW tags AS
+SELECT run_id, key, value FROM fold.tags WHERE value IS NOT NULL
+UNION ALL
+SELECT run_id, 'mlflow.runName' AS key, run_name AS value FROM fold.runs WHERE run_name IS NOT NULL;
+
+CREATE VIEW metrics AS
+SELECT run_id, key, value, timestamp, step, dataset_name, dataset_digest, model_id
+FROM fold.metrics;
+
+-- MLflow's rule: the latest value is the max by (step, timestamp, value); NaN ranks highest.
+CREATE VIEW latest_metrics AS
+SELECT run_id, key, value, timestamp, step
+FROM (
+  SELECT run_id, key, value, timestamp, step,
+         row_number() OVER (PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC, value DESC) AS row_rank
+  FROM raw.metrics
+) ranked
+WHERE row_rank = 1;
+
+CREATE VIEW inputs AS
+SELECT run_id, dataset_name, dataset_digest, source_type, source, schema, profile, context
+FROM fold.inputs;
+
+CREATE VIEW model_links AS
+SELECT run_id, model_id, direction, step FROM fold.model_links;
