@@ -140,8 +140,14 @@ impl Store {
         register_cloud_handlers();
         let location = Location::parse(location, &options.storage_options)?;
         let shown = location.display();
-        let root_store = store_for(&location.root, location.options.clone())
-            .context(|| format!("connecting to store {shown}"))?;
+        // Rooted at the bucket (or filesystem root), as each table's log store adds
+        // its own path prefix; deltalake's local factory would root it at the path.
+        let root_store: Arc<dyn ObjectStore> = match location.root.scheme() {
+            "file" => Arc::new(object_store::local::LocalFileSystem::new()),
+            "memory" => Arc::new(object_store::memory::InMemory::new()),
+            _ => store_for(&location.root, location.options.clone())
+                .context(|| format!("connecting to store {shown}"))?,
+        };
         let root_path = ObjectPath::from_url_path(location.root.path())
             .context(|| format!("reading store path {shown}"))?;
 
@@ -173,6 +179,11 @@ impl Store {
         let mut created_experiments = false;
         for kind in RawTable::ALL {
             let url = location.join(kind.name());
+            if let Ok(path) = url.to_file_path() {
+                // The local object store will not create a table's first directory.
+                std::fs::create_dir_all(&path)
+                    .context(|| format!("creating directory {}", path.display()))?;
+            }
             let log_store = logstore_with(root_store.clone(), &url, storage_config.clone())
                 .context(|| format!("opening table {url}"))?;
             let (table, created) = ChangeTable::open_or_create(kind, log_store).await?;

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
@@ -19,7 +20,7 @@ use deltalake::kernel::{Action, Add, StructType, Transaction};
 use deltalake::logstore::LogStoreRef;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
-use deltalake::{DeltaTable, DeltaTableError};
+use deltalake::DeltaTable;
 use futures::TryStreamExt;
 use tokio::sync::{Mutex, oneshot};
 
@@ -59,38 +60,40 @@ impl ChangeTable {
     /// Opens the table at `log_store`, creating it with runql's schema if it is missing.
     /// Returns the table and whether this call created it.
     pub async fn open_or_create(kind: RawTable, log_store: LogStoreRef) -> Result<(Self, bool)> {
+        let name = kind.name();
         let mut table = DeltaTable::new(log_store.clone());
-        let created = match table.load().await {
-            Ok(()) => false,
-            Err(DeltaTableError::NotATable(_)) => {
-                let schema: StructType = kind
-                    .schema()
-                    .as_ref()
-                    .try_into_kernel()
-                    .context(|| format!("converting the schema of {}", kind.name()))?;
-                let created = DeltaTable::new(log_store.clone())
-                    .create()
-                    .with_log_store(log_store.clone())
-                    .with_table_name(kind.name())
-                    .with_columns(schema.fields().cloned())
-                    .with_configuration(table_properties())
-                    .with_save_mode(SaveMode::Ignore)
-                    .await;
-                match created {
-                    Ok(t) => table = t,
-                    // Another process created it between our load and create.
-                    Err(_) => {
-                        table = DeltaTable::new(log_store.clone());
-                        table
-                            .load()
-                            .await
-                            .context(|| format!("opening table {}", kind.name()))?;
-                    }
+        let exists = table
+            .verify_deltatable_existence()
+            .await
+            .context(|| format!("looking for table {name}"))?;
+        let mut created = false;
+        if exists {
+            table.load().await.context(|| format!("opening table {name}"))?;
+        } else {
+            let schema: StructType = kind
+                .schema()
+                .as_ref()
+                .try_into_kernel()
+                .context(|| format!("converting the schema of {name}"))?;
+            let creation = DeltaTable::new(log_store.clone())
+                .create()
+                .with_log_store(log_store.clone())
+                .with_table_name(name)
+                .with_columns(schema.fields().cloned())
+                .with_configuration(table_properties())
+                .with_save_mode(SaveMode::Ignore)
+                .await;
+            match creation {
+                Ok(t) => {
+                    table = t;
+                    created = true;
                 }
-                true
+                // Another process may have created it between our check and create.
+                Err(creation_error) => table.load().await.map_err(|_| {
+                    RunqlError::internal(format!("creating table {name}"), creation_error)
+                })?,
             }
-            Err(e) => return Err(RunqlError::internal(format!("opening table {}", kind.name()), e)),
-        };
+        }
         Ok((
             ChangeTable {
                 kind,
@@ -282,6 +285,23 @@ impl ChangeTable {
         Ok(metrics.num_deleted_rows.unwrap_or(0))
     }
 
+    /// Physically deletes data files that earlier commits removed (after gc or
+    /// compaction). Only files named by `remove` actions are touched, so files a
+    /// concurrent writer has written but not yet committed are safe.
+    /// Returns the number of files deleted.
+    pub async fn vacuum_removed(&self) -> Result<usize> {
+        let what = || format!("vacuuming table {}", self.kind.name());
+        let table = self.latest().await?;
+        let (table, metrics) = table
+            .vacuum()
+            .with_retention_period(chrono::Duration::zero())
+            .with_enforce_retention_duration(false)
+            .await
+            .context(what)?;
+        *self.table.lock().await = table;
+        Ok(metrics.files_deleted.len())
+    }
+
     /// A DataFusion provider over the table as of now.
     pub async fn provider(&self) -> Result<Arc<dyn TableProvider>> {
         let table = self.latest().await?;
@@ -317,5 +337,20 @@ async fn fold_table(table: &DeltaTable, kind: RawTable, fold_sql: &str) -> Resul
     );
     let frame = ctx.sql(&query).await.context(what)?;
     let stream = frame.execute_stream().await.context(what)?;
-    stream.try_collect().await.context(what)
+    let batches: Vec<RecordBatch> = stream.try_collect().await.context(what)?;
+    // The scan reads strings as views; the table stores plain UTF-8.
+    let schema = kind.schema();
+    batches
+        .iter()
+        .map(|batch| {
+            let columns = schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(field, column)| cast(column, field.data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .context(what)?;
+            RecordBatch::try_new(schema.clone(), columns).context(what)
+        })
+        .collect()
 }

@@ -28,16 +28,18 @@ pub const USER_TABLES: &[&str] = &[
 ];
 
 fn statements() -> impl Iterator<Item = String> {
-    VIEWS_SQL
+    let without_comments: String = VIEWS_SQL
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_comments
         .split(';')
-        .map(|statement| {
-            statement
-                .lines()
-                .filter(|line| !line.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|statement| !statement.trim().is_empty())
+        .map(str::trim)
+        .filter(|statement| !statement.is_empty())
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 /// The statements that define `fold.<table>` (and the schema it lives in).

@@ -1,0 +1,126 @@
+//! Garbage collection: removing deleted runs and experiments for good, as
+//! `mlflow gc` does.
+
+use datafusion::common::ScalarValue;
+
+use crate::api::read::Rows;
+use crate::error::{Result, RunqlError};
+use crate::model::validation::validate_run_id;
+use crate::model::{now_millis, LifecycleStage, DEFAULT_EXPERIMENT_ID};
+use crate::store::schema::RawTable;
+use crate::store::Store;
+
+/// What to collect. With nothing set, every deleted run and experiment goes.
+#[derive(Debug, Clone, Default)]
+pub struct GcOptions {
+    /// Only runs and experiments deleted at least this many milliseconds ago.
+    pub older_than_millis: Option<i64>,
+    /// Only these runs; each must exist and be deleted.
+    pub run_ids: Vec<String>,
+    /// Only these experiments (with all their runs); each must exist and be deleted.
+    pub experiment_ids: Vec<String>,
+}
+
+/// What [`Store::gc`] removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GcReport {
+    pub runs: usize,
+    pub experiments: usize,
+    pub rows: usize,
+    pub files_deleted: usize,
+}
+
+impl Store {
+    /// Permanently removes deleted runs (and everything logged to them) and deleted
+    /// experiments (with all their runs). Rows leave the current table versions at
+    /// once, and their data files are deleted, so the data is gone for good.
+    pub async fn gc(&self, options: GcOptions) -> Result<GcReport> {
+        if let Some(older) = options.older_than_millis {
+            if older < 0 {
+                return Err(RunqlError::invalid(format!(
+                    "older_than must not be negative, got {older} ms"
+                )));
+            }
+        }
+        let cutoff = now_millis() - options.older_than_millis.unwrap_or(0);
+        let selective = !options.run_ids.is_empty() || !options.experiment_ids.is_empty();
+
+        let mut experiments = Vec::new();
+        for experiment_id in &options.experiment_ids {
+            let experiment = self.get_experiment(experiment_id).await?;
+            if experiment.lifecycle_stage != LifecycleStage::Deleted {
+                return Err(RunqlError::invalid(format!(
+                    "experiment '{experiment_id}' is not deleted, so gc will not remove it"
+                )));
+            }
+            experiments.push(experiment_id.clone());
+        }
+        if !selective {
+            experiments = self
+                .ids(
+                    "SELECT experiment_id AS id FROM experiments \
+                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= to_timestamp_millis($1)",
+                    cutoff,
+                )
+                .await?;
+        }
+        experiments.retain(|id| id != DEFAULT_EXPERIMENT_ID);
+
+        let mut runs = Vec::new();
+        for run_id in &options.run_ids {
+            validate_run_id(run_id)?;
+            let info = self.run_info(run_id).await?;
+            if info.lifecycle_stage != LifecycleStage::Deleted {
+                return Err(RunqlError::invalid(format!(
+                    "run '{run_id}' is not deleted, so gc will not remove it"
+                )));
+            }
+            runs.push(run_id.clone());
+        }
+        if !selective {
+            runs = self
+                .ids(
+                    "SELECT run_id AS id FROM runs \
+                     WHERE lifecycle_stage = 'deleted' AND deleted_time <= to_timestamp_millis($1)",
+                    cutoff,
+                )
+                .await?;
+        }
+        for experiment_id in &experiments {
+            let batches = self
+                .query(
+                    "SELECT run_id FROM runs WHERE experiment_id = $1",
+                    vec![ScalarValue::Utf8(Some(experiment_id.clone()))],
+                )
+                .await?;
+            runs.extend(Rows::new(&batches).strings("run_id")?.into_iter().flatten());
+        }
+        runs.sort();
+        runs.dedup();
+
+        let mut report = GcReport {
+            runs: runs.len(),
+            experiments: experiments.len(),
+            ..Default::default()
+        };
+        // Children first: a gc interrupted part-way leaves deleted runs, never orphans.
+        for kind in RawTable::ALL {
+            let owners = match kind {
+                RawTable::Experiments | RawTable::ExperimentTags => &experiments,
+                _ => &runs,
+            };
+            if owners.is_empty() {
+                continue;
+            }
+            let table = self.table(kind);
+            report.rows += table.delete_owned_by(owners).await?;
+            report.files_deleted += table.vacuum_removed().await?;
+        }
+        Ok(report)
+    }
+
+    async fn ids(&self, sql: &str, cutoff: i64) -> Result<Vec<String>> {
+        let batches = self.query(sql, vec![ScalarValue::Int64(Some(cutoff))]).await?;
+        Ok(Rows::new(&batches).strings("id")?.into_iter().flatten().collect())
+    }
+}

@@ -1,0 +1,298 @@
+//! Reading the folded state back as typed entities, through the same views
+//! users query, with the owner id bound as a parameter (never spliced into SQL).
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::common::ScalarValue;
+
+use crate::error::{Context, Result, RunqlError};
+use crate::model::{
+    Dataset, DatasetInput, Experiment, LifecycleStage, Metric, Millis, RunInfo, RunStatus, Tag,
+    CONTEXT_TAG,
+};
+use crate::store::Store;
+
+/// Column access by name over query results, tolerant of Utf8/Utf8View/timestamps.
+pub(crate) struct Rows<'a> {
+    batches: &'a [RecordBatch],
+}
+
+impl<'a> Rows<'a> {
+    pub fn new(batches: &'a [RecordBatch]) -> Self {
+        Rows { batches }
+    }
+
+    pub fn len(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    fn column(&self, name: &str, as_type: &DataType) -> Result<Vec<std::sync::Arc<dyn Array>>> {
+        self.batches
+            .iter()
+            .map(|batch| {
+                let column = batch
+                    .column_by_name(name)
+                    .ok_or_else(|| RunqlError::internal("reading results", format!("no column {name}")))?;
+                cast(column, as_type).context(|| format!("reading column {name}"))
+            })
+            .collect()
+    }
+
+    pub fn strings(&self, name: &str) -> Result<Vec<Option<String>>> {
+        Ok(self
+            .column(name, &DataType::Utf8)?
+            .iter()
+            .flat_map(|a| {
+                let a = a.as_string::<i32>();
+                (0..a.len())
+                    .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect())
+    }
+
+    pub fn ints(&self, name: &str) -> Result<Vec<Option<i64>>> {
+        Ok(self
+            .column(name, &DataType::Int64)?
+            .iter()
+            .flat_map(|a| a.as_primitive::<Int64Type>().iter().collect::<Vec<_>>())
+            .collect())
+    }
+
+    /// Timestamps as milliseconds since the epoch.
+    pub fn millis(&self, name: &str) -> Result<Vec<Option<Millis>>> {
+        let ms = DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None);
+        let arrays = self.column(name, &ms)?;
+        Ok(arrays
+            .iter()
+            .flat_map(|a| {
+                let as_int = cast(a, &DataType::Int64).expect("timestamp to int64 cast");
+                as_int.as_primitive::<Int64Type>().iter().collect::<Vec<_>>()
+            })
+            .collect())
+    }
+
+    pub fn floats(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        Ok(self
+            .column(name, &DataType::Float64)?
+            .iter()
+            .flat_map(|a| a.as_primitive::<Float64Type>().iter().collect::<Vec<_>>())
+            .collect())
+    }
+}
+
+fn text(value: &str) -> ScalarValue {
+    ScalarValue::Utf8(Some(value.to_string()))
+}
+
+fn required(value: Option<String>, what: &str) -> Result<String> {
+    value.ok_or_else(|| RunqlError::internal("reading the store", format!("{what} is missing")))
+}
+
+const EXPERIMENT_COLUMNS: &str =
+    "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time";
+
+impl Store {
+    async fn experiments_where(&self, condition: &str, value: &str) -> Result<Vec<Experiment>> {
+        let batches = self
+            .query(
+                &format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments WHERE {condition} ORDER BY experiment_id"),
+                vec![text(value)],
+            )
+            .await?;
+        let rows = Rows::new(&batches);
+        let ids = rows.strings("experiment_id")?;
+        let names = rows.strings("name")?;
+        let locations = rows.strings("artifact_location")?;
+        let stages = rows.strings("lifecycle_stage")?;
+        let created = rows.millis("creation_time")?;
+        let updated = rows.millis("last_update_time")?;
+        let mut experiments = Vec::with_capacity(ids.len());
+        for i in 0..ids.len() {
+            let experiment_id = required(ids[i].clone(), "experiment_id")?;
+            let tags = self.experiment_tags(&experiment_id).await?;
+            experiments.push(Experiment {
+                experiment_id,
+                name: names[i].clone().unwrap_or_default(),
+                artifact_location: locations[i].clone().unwrap_or_default(),
+                lifecycle_stage: stages[i].as_deref().unwrap_or("active").parse()?,
+                creation_time: created[i],
+                last_update_time: updated[i],
+                tags,
+            });
+        }
+        Ok(experiments)
+    }
+
+    pub(crate) async fn find_experiment(&self, experiment_id: &str) -> Result<Option<Experiment>> {
+        Ok(self
+            .experiments_where("experiment_id = $1", experiment_id)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Experiments holding `name`, active ones first.
+    pub(crate) async fn experiments_named(&self, name: &str) -> Result<Vec<Experiment>> {
+        let mut found = self.experiments_where("name = $1", name).await?;
+        found.sort_by_key(|e| e.lifecycle_stage != LifecycleStage::Active);
+        Ok(found)
+    }
+
+    pub(crate) async fn experiment_tags(&self, experiment_id: &str) -> Result<Vec<Tag>> {
+        self.key_values("experiment_tags", "experiment_id", experiment_id)
+            .await
+    }
+
+    async fn key_values(&self, view: &str, owner_column: &str, owner: &str) -> Result<Vec<Tag>> {
+        let batches = self
+            .query(
+                &format!("SELECT key, value FROM {view} WHERE {owner_column} = $1 ORDER BY key"),
+                vec![text(owner)],
+            )
+            .await?;
+        let rows = Rows::new(&batches);
+        Ok(rows
+            .strings("key")?
+            .into_iter()
+            .zip(rows.strings("value")?)
+            .map(|(k, v)| Tag::new(k.unwrap_or_default(), v.unwrap_or_default()))
+            .collect())
+    }
+
+    pub(crate) async fn find_run_info(&self, run_id: &str) -> Result<Option<RunInfo>> {
+        let batches = self
+            .query(
+                "SELECT run_id, run_name, experiment_id, user_id, status, start_time, end_time, \
+                 artifact_uri, lifecycle_stage, deleted_time FROM runs WHERE run_id = $1",
+                vec![text(run_id)],
+            )
+            .await?;
+        let rows = Rows::new(&batches);
+        if rows.len() == 0 {
+            return Ok(None);
+        }
+        Ok(Some(RunInfo {
+            run_id: required(rows.strings("run_id")?.remove(0), "run_id")?,
+            run_name: rows.strings("run_name")?.remove(0).unwrap_or_default(),
+            experiment_id: rows.strings("experiment_id")?.remove(0).unwrap_or_default(),
+            user_id: rows.strings("user_id")?.remove(0).unwrap_or_default(),
+            status: rows.strings("status")?.remove(0).as_deref().unwrap_or("RUNNING").parse::<RunStatus>()?,
+            start_time: rows.millis("start_time")?.remove(0),
+            end_time: rows.millis("end_time")?.remove(0),
+            artifact_uri: rows.strings("artifact_uri")?.remove(0).unwrap_or_default(),
+            lifecycle_stage: rows
+                .strings("lifecycle_stage")?
+                .remove(0)
+                .as_deref()
+                .unwrap_or("active")
+                .parse()?,
+            deleted_time: rows.millis("deleted_time")?.remove(0),
+        }))
+    }
+
+    /// The run, or RESOURCE_DOES_NOT_EXIST.
+    pub(crate) async fn run_info(&self, run_id: &str) -> Result<RunInfo> {
+        self.find_run_info(run_id).await?.ok_or_else(|| RunqlError::NotFound {
+            kind: "run",
+            id: run_id.to_string(),
+        })
+    }
+
+    /// The run, which must be active: MLflow refuses writes to deleted runs.
+    pub(crate) async fn active_run(&self, run_id: &str) -> Result<RunInfo> {
+        crate::model::validation::validate_run_id(run_id)?;
+        let info = self.run_info(run_id).await?;
+        if info.lifecycle_stage != LifecycleStage::Active {
+            return Err(RunqlError::invalid(format!(
+                "run '{run_id}' must be in the 'active' state to be written to; it is '{}'",
+                info.lifecycle_stage
+            )));
+        }
+        Ok(info)
+    }
+
+    pub(crate) async fn run_params(&self, run_id: &str) -> Result<Vec<Tag>> {
+        self.key_values("params", "run_id", run_id).await
+    }
+
+    pub(crate) async fn run_tags(&self, run_id: &str) -> Result<Vec<Tag>> {
+        self.key_values("tags", "run_id", run_id).await
+    }
+
+    pub(crate) async fn run_latest_metrics(&self, run_id: &str) -> Result<Vec<Metric>> {
+        let batches = self
+            .query(
+                "SELECT key, value, timestamp, step FROM latest_metrics WHERE run_id = $1 ORDER BY key",
+                vec![text(run_id)],
+            )
+            .await?;
+        metrics_from(&batches)
+    }
+
+    pub(crate) async fn run_inputs(&self, run_id: &str) -> Result<Vec<DatasetInput>> {
+        let batches = self
+            .query(
+                "SELECT dataset_name, dataset_digest, source_type, source, schema, profile, context \
+                 FROM inputs WHERE run_id = $1 ORDER BY dataset_name, dataset_digest",
+                vec![text(run_id)],
+            )
+            .await?;
+        let rows = Rows::new(&batches);
+        let names = rows.strings("dataset_name")?;
+        let digests = rows.strings("dataset_digest")?;
+        let source_types = rows.strings("source_type")?;
+        let sources = rows.strings("source")?;
+        let schemas = rows.strings("schema")?;
+        let profiles = rows.strings("profile")?;
+        let contexts = rows.strings("context")?;
+        Ok((0..names.len())
+            .map(|i| DatasetInput {
+                dataset: Dataset {
+                    name: names[i].clone().unwrap_or_default(),
+                    digest: digests[i].clone().unwrap_or_default(),
+                    source_type: source_types[i].clone().unwrap_or_default(),
+                    source: sources[i].clone().unwrap_or_default(),
+                    schema: schemas[i].clone(),
+                    profile: profiles[i].clone(),
+                },
+                tags: contexts[i]
+                    .clone()
+                    .map(|c| vec![Tag::new(CONTEXT_TAG, c)])
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// A metric's full history for one run, ordered by step and time.
+    pub async fn get_metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>> {
+        self.run_info(run_id).await?;
+        let batches = self
+            .query(
+                "SELECT key, value, timestamp, step FROM metrics WHERE run_id = $1 AND key = $2 \
+                 ORDER BY step, timestamp, value",
+                vec![text(run_id), text(key)],
+            )
+            .await?;
+        metrics_from(&batches)
+    }
+}
+
+fn metrics_from(batches: &[RecordBatch]) -> Result<Vec<Metric>> {
+    let rows = Rows::new(batches);
+    let keys = rows.strings("key")?;
+    let values = rows.floats("value")?;
+    let times = rows.millis("timestamp")?;
+    let steps = rows.ints("step")?;
+    Ok((0..keys.len())
+        .map(|i| {
+            Metric::new(
+                keys[i].clone().unwrap_or_default(),
+                values[i].unwrap_or(f64::NAN),
+                times[i].unwrap_or_default(),
+                steps[i].unwrap_or_default(),
+            )
+        })
+        .collect())
+}
