@@ -6,6 +6,7 @@
 //! - [`register`] makes the tables queryable in any DataFusion `SessionContext`.
 
 pub mod api;
+pub mod bench;
 pub mod error;
 pub mod model;
 pub mod store;

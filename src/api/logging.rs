@@ -85,7 +85,8 @@ impl Store {
         };
 
         let mut write = WriteSet::new();
-        write.add(RawTable::Metrics, rows::metrics(run_id, &unique_metrics)?);
+        let metric_rows: Vec<(&str, &Metric)> = unique_metrics.iter().map(|m| (run_id, m)).collect();
+        write.add(RawTable::Metrics, rows::metrics(&metric_rows)?);
         write.add(
             RawTable::Params,
             rows::key_changes(RawTable::Params, &owned(run_id, &params), self.clock())?,

@@ -5,10 +5,12 @@
 
 pub mod experiments;
 pub mod gc;
+pub mod import;
 pub mod logging;
 pub(crate) mod read;
 pub mod runs;
 
 pub use experiments::ExperimentFilter;
 pub use gc::{GcOptions, GcReport};
+pub use import::{Import, ImportExperiment, ImportReport, ImportRun};
 pub use runs::CreateRun;

@@ -112,16 +112,17 @@ pub fn key_changes(table: RawTable, changes: &[KeyChange], clock: &Clock) -> Res
     batch(table, columns)
 }
 
-pub fn metrics(run_id: &str, metrics: &[Metric]) -> Result<RecordBatch> {
+/// Metric rows, each with the run it belongs to.
+pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
     let columns = vec![
-        text(metrics.iter().map(|_| Some(run_id))),
-        text(metrics.iter().map(|m| Some(m.key.as_str()))),
-        Arc::new(metrics.iter().map(|m| Some(m.value)).collect::<Float64Array>()) as ArrayRef,
-        times(metrics.iter().map(|m| Some(m.timestamp))),
-        Arc::new(metrics.iter().map(|m| Some(m.step)).collect::<Int64Array>()),
-        text(metrics.iter().map(|m| m.dataset_name.as_deref())),
-        text(metrics.iter().map(|m| m.dataset_digest.as_deref())),
-        text(metrics.iter().map(|m| m.model_id.as_deref())),
+        text(entries.iter().map(|(run_id, _)| Some(*run_id))),
+        text(entries.iter().map(|(_, m)| Some(m.key.as_str()))),
+        Arc::new(entries.iter().map(|(_, m)| Some(m.value)).collect::<Float64Array>()) as ArrayRef,
+        times(entries.iter().map(|(_, m)| Some(m.timestamp))),
+        Arc::new(entries.iter().map(|(_, m)| Some(m.step)).collect::<Int64Array>()),
+        text(entries.iter().map(|(_, m)| m.dataset_name.as_deref())),
+        text(entries.iter().map(|(_, m)| m.dataset_digest.as_deref())),
+        text(entries.iter().map(|(_, m)| m.model_id.as_deref())),
     ];
     batch(RawTable::Metrics, columns)
 }

@@ -1,0 +1,336 @@
+//! Bulk import: many experiments, runs, params, tags and metrics in one atomic
+//! write, for loading history from elsewhere (and for `INSERT INTO … SELECT`).
+//!
+//! The rules are the single-call rules, checked row by row with the same
+//! validators; only the per-call batch limits do not apply. Reads are done once
+//! per import, not once per row. Any bad row fails the whole import, naming the
+//! row and the rule, and nothing is written.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::api::read::Rows;
+use crate::error::{Result, RunqlError};
+use crate::model::validation::{
+    shown, validate_experiment_id, validate_experiment_name, validate_metric, validate_param,
+    validate_run_id, validate_run_name, validate_tag,
+};
+use crate::model::{
+    now_millis, LifecycleStage, Metric, Millis, Param, RunStatus, Tag, RUN_NAME_TAG,
+};
+use crate::store::rows::{self, ExperimentChange, KeyChange, RunChange};
+use crate::store::schema::RawTable;
+use crate::store::{Store, WriteSet};
+
+/// An experiment to import with a known id.
+#[derive(Debug, Clone)]
+pub struct ImportExperiment {
+    pub experiment_id: String,
+    pub name: String,
+    pub artifact_location: Option<String>,
+    pub creation_time: Option<Millis>,
+}
+
+/// A run to import with a known id; it must not exist yet.
+#[derive(Debug, Clone)]
+pub struct ImportRun {
+    pub run_id: String,
+    pub experiment_id: String,
+    pub run_name: Option<String>,
+    pub user_id: Option<String>,
+    pub status: RunStatus,
+    pub start_time: Option<Millis>,
+    pub end_time: Option<Millis>,
+}
+
+/// Rows to import. Params, tags and metrics may belong to runs in this import or
+/// to active runs already in the store.
+#[derive(Debug, Clone, Default)]
+pub struct Import {
+    pub experiments: Vec<ImportExperiment>,
+    pub runs: Vec<ImportRun>,
+    pub params: Vec<(String, Param)>,
+    pub tags: Vec<(String, Tag)>,
+    pub metrics: Vec<(String, Metric)>,
+}
+
+/// How many rows of each kind an import wrote (repeated params are not rewritten).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportReport {
+    pub experiments: usize,
+    pub runs: usize,
+    pub params: usize,
+    pub tags: usize,
+    pub metrics: usize,
+}
+
+fn at_row(table: &str, row: usize, error: RunqlError) -> RunqlError {
+    match error {
+        RunqlError::InvalidParameter(message) => {
+            RunqlError::invalid(format!("{table} row {}: {message}", row + 1))
+        }
+        other => other,
+    }
+}
+
+impl Store {
+    pub async fn import(&self, import: Import) -> Result<ImportReport> {
+        // Rules that need no reads first, so a bad row fails fast.
+        for (row, experiment) in import.experiments.iter().enumerate() {
+            validate_experiment_id(&experiment.experiment_id)
+                .and_then(|_| validate_experiment_name(&experiment.name))
+                .map_err(|e| at_row("experiments", row, e))?;
+        }
+        for (row, run) in import.runs.iter().enumerate() {
+            validate_run_id(&run.run_id)
+                .and_then(|_| validate_experiment_id(&run.experiment_id))
+                .and_then(|_| run.run_name.as_deref().map_or(Ok(()), validate_run_name))
+                .map_err(|e| at_row("runs", row, e))?;
+        }
+        for (row, (_, param)) in import.params.iter().enumerate() {
+            validate_param(param).map_err(|e| at_row("params", row, e))?;
+        }
+        for (row, (_, tag)) in import.tags.iter().enumerate() {
+            validate_tag(tag).map_err(|e| at_row("tags", row, e))?;
+        }
+        for (row, (_, metric)) in import.metrics.iter().enumerate() {
+            validate_metric(metric).map_err(|e| at_row("metrics", row, e))?;
+        }
+
+        // Experiments: new ids, and names not held by an active experiment.
+        let stored_experiments = self
+            .query("SELECT experiment_id, name, lifecycle_stage FROM experiments", vec![])
+            .await?;
+        let stored = Rows::new(&stored_experiments);
+        let mut experiment_ids: HashMap<String, bool> = HashMap::new();
+        let mut active_names: HashSet<String> = HashSet::new();
+        for ((id, name), stage) in stored
+            .strings("experiment_id")?
+            .into_iter()
+            .zip(stored.strings("name")?)
+            .zip(stored.strings("lifecycle_stage")?)
+        {
+            let active = stage.as_deref() == Some(LifecycleStage::Active.as_str());
+            if active {
+                active_names.extend(name);
+            }
+            experiment_ids.extend(id.map(|id| (id, active)));
+        }
+        for (row, experiment) in import.experiments.iter().enumerate() {
+            if experiment_ids.contains_key(&experiment.experiment_id) {
+                return Err(RunqlError::AlreadyExists {
+                    kind: "experiment",
+                    id: format!("{}' (experiments row {}", experiment.experiment_id, row + 1),
+                });
+            }
+            if !active_names.insert(experiment.name.clone()) {
+                return Err(RunqlError::AlreadyExists {
+                    kind: "experiment named",
+                    id: format!("{}' (experiments row {}", experiment.name, row + 1),
+                });
+            }
+            experiment_ids.insert(experiment.experiment_id.clone(), true);
+        }
+
+        // Runs: new ids, in active experiments.
+        let mut new_runs: HashSet<&str> = HashSet::new();
+        for (row, run) in import.runs.iter().enumerate() {
+            match experiment_ids.get(&run.experiment_id) {
+                Some(true) => {}
+                Some(false) => {
+                    return Err(at_row("runs", row, RunqlError::invalid(format!(
+                        "experiment '{}' must be in the 'active' state to create runs in it",
+                        run.experiment_id
+                    ))));
+                }
+                None => {
+                    return Err(RunqlError::NotFound {
+                        kind: "experiment",
+                        id: format!("{}' (runs row {}", run.experiment_id, row + 1),
+                    });
+                }
+            }
+            if !new_runs.insert(run.run_id.as_str()) {
+                return Err(RunqlError::AlreadyExists {
+                    kind: "run",
+                    id: format!("{}' (runs row {}, repeated in this import", run.run_id, row + 1),
+                });
+            }
+        }
+        let referenced: HashSet<&str> = import
+            .params
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .chain(import.tags.iter().map(|(id, _)| id.as_str()))
+            .chain(import.metrics.iter().map(|(id, _)| id.as_str()))
+            .chain(import.runs.iter().map(|r| r.run_id.as_str()))
+            .collect();
+        let stored_runs = self.stored_run_stages(&referenced).await?;
+        for run in &import.runs {
+            if stored_runs.contains_key(run.run_id.as_str()) {
+                return Err(RunqlError::AlreadyExists { kind: "run", id: run.run_id.clone() });
+            }
+        }
+        let check_owner = |table: &str, row: usize, run_id: &str| -> Result<()> {
+            if new_runs.contains(run_id) {
+                return Ok(());
+            }
+            match stored_runs.get(run_id) {
+                Some(true) => Ok(()),
+                Some(false) => Err(at_row(table, row, RunqlError::invalid(format!(
+                    "run '{run_id}' must be in the 'active' state to be written to"
+                )))),
+                None => Err(RunqlError::NotFound {
+                    kind: "run",
+                    id: format!("{run_id}' ({table} row {}", row + 1),
+                }),
+            }
+        };
+        for (row, (run_id, _)) in import.params.iter().enumerate() {
+            check_owner("params", row, run_id)?;
+        }
+        for (row, (run_id, _)) in import.tags.iter().enumerate() {
+            check_owner("tags", row, run_id)?;
+        }
+        for (row, (run_id, _)) in import.metrics.iter().enumerate() {
+            check_owner("metrics", row, run_id)?;
+        }
+
+        // Params: write-once across the import and the store.
+        let existing_runs_with_params: Vec<&str> = import
+            .params
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .filter(|id| !new_runs.contains(id))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut params: HashMap<(&str, &str), &str> = HashMap::new();
+        let mut stored_params: Vec<(String, Param)> = Vec::new();
+        for run_id in existing_runs_with_params {
+            for param in self.run_params(run_id).await? {
+                stored_params.push((run_id.to_string(), param));
+            }
+        }
+        for (run_id, param) in &stored_params {
+            params.insert((run_id, &param.key), &param.value);
+        }
+        let mut fresh_params: Vec<KeyChange> = Vec::new();
+        for (row, (run_id, param)) in import.params.iter().enumerate() {
+            match params.get(&(run_id.as_str(), param.key.as_str())) {
+                None => {
+                    params.insert((run_id, &param.key), &param.value);
+                    fresh_params.push(KeyChange {
+                        owner: run_id.clone(),
+                        key: param.key.clone(),
+                        value: Some(param.value.clone()),
+                    });
+                }
+                Some(old) if *old == param.value => {}
+                Some(old) => {
+                    return Err(RunqlError::invalid(format!(
+                        "params row {}: param '{}' of run {run_id} already has value {}; params are write-once (got {})",
+                        row + 1,
+                        param.key,
+                        shown(old),
+                        shown(&param.value)
+                    )));
+                }
+            }
+        }
+
+        let now = now_millis();
+        let experiment_changes: Vec<ExperimentChange> = import
+            .experiments
+            .iter()
+            .map(|e| ExperimentChange {
+                experiment_id: e.experiment_id.clone(),
+                name: Some(e.name.clone()),
+                artifact_location: Some(
+                    e.artifact_location
+                        .clone()
+                        .unwrap_or_else(|| self.artifact_root(&e.experiment_id)),
+                ),
+                lifecycle_stage: Some(LifecycleStage::Active.as_str().into()),
+                creation_time: Some(e.creation_time.unwrap_or(now)),
+                last_update_time: Some(e.creation_time.unwrap_or(now)),
+            })
+            .collect();
+        let mut run_changes: Vec<RunChange> = import
+            .runs
+            .iter()
+            .map(|r| RunChange {
+                run_id: r.run_id.clone(),
+                experiment_id: Some(r.experiment_id.clone()),
+                run_name: Some(r.run_name.clone().unwrap_or_else(|| r.run_id.clone())),
+                user_id: Some(r.user_id.clone().unwrap_or_default()),
+                status: Some(r.status.as_str().into()),
+                start_time: Some(r.start_time.unwrap_or(now)),
+                end_time: r.end_time,
+                artifact_uri: Some(format!(
+                    "{}/{}/artifacts",
+                    self.artifact_root(&r.experiment_id),
+                    r.run_id
+                )),
+                lifecycle_stage: Some(LifecycleStage::Active.as_str().into()),
+                deleted_time: None,
+            })
+            .collect();
+        // The run name is held by the run itself, as in the single-call API.
+        let (name_tags, tags): (Vec<_>, Vec<_>) =
+            import.tags.iter().partition(|(_, tag)| tag.key == RUN_NAME_TAG);
+        run_changes.extend(name_tags.into_iter().map(|(run_id, tag)| RunChange {
+            run_id: run_id.clone(),
+            run_name: Some(tag.value.clone()),
+            ..Default::default()
+        }));
+        let tag_changes: Vec<KeyChange> = tags
+            .into_iter()
+            .map(|(run_id, tag)| KeyChange {
+                owner: run_id.clone(),
+                key: tag.key.clone(),
+                value: Some(tag.value.clone()),
+            })
+            .collect();
+        let metric_rows: Vec<(&str, &Metric)> =
+            import.metrics.iter().map(|(id, m)| (id.as_str(), m)).collect();
+
+        let report = ImportReport {
+            experiments: experiment_changes.len(),
+            runs: import.runs.len(),
+            params: fresh_params.len(),
+            tags: tag_changes.len(),
+            metrics: metric_rows.len(),
+        };
+        let clock = self.clock();
+        let mut write = WriteSet::new();
+        write.add(RawTable::Experiments, rows::experiment_changes(&experiment_changes, clock)?);
+        write.add(RawTable::Runs, rows::run_changes(&run_changes, clock)?);
+        write.add(RawTable::Params, rows::key_changes(RawTable::Params, &fresh_params, clock)?);
+        write.add(RawTable::Tags, rows::key_changes(RawTable::Tags, &tag_changes, clock)?);
+        write.add(RawTable::Metrics, rows::metrics(&metric_rows)?);
+        self.write(write).await?;
+        Ok(report)
+    }
+
+    /// Whether each of the given runs exists (and is active) in the store.
+    async fn stored_run_stages(&self, run_ids: &HashSet<&str>) -> Result<HashMap<String, bool>> {
+        if run_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let batches = self
+            .query("SELECT run_id, lifecycle_stage FROM runs", vec![])
+            .await?;
+        let rows = Rows::new(&batches);
+        Ok(rows
+            .strings("run_id")?
+            .into_iter()
+            .zip(rows.strings("lifecycle_stage")?)
+            .filter_map(|(id, stage)| {
+                let id = id?;
+                run_ids.contains(id.as_str()).then(|| {
+                    (id, stage.as_deref() == Some(LifecycleStage::Active.as_str()))
+                })
+            })
+            .collect())
+    }
+}
