@@ -110,7 +110,10 @@ pub async fn run(options: BenchOptions) -> Result<String> {
         let count = count(&fresh, "SELECT count(*) AS n FROM runs").await?;
         opens.push(started.elapsed());
         if count != options.runs as i64 {
-            return Err(RunqlError::internal("bench", format!("expected {} runs, found {count}", options.runs)));
+            return Err(RunqlError::internal(
+                "bench",
+                format!("expected {} runs, found {count}", options.runs),
+            ));
         }
     }
     report.push(format!(
@@ -125,10 +128,16 @@ pub async fn run(options: BenchOptions) -> Result<String> {
         let n = count(&store, "SELECT count(*) AS n FROM metrics").await?;
         counts.push(started.elapsed());
         if n != points as i64 {
-            return Err(RunqlError::internal("bench", format!("expected {points} points, found {n}")));
+            return Err(RunqlError::internal(
+                "bench",
+                format!("expected {points} points, found {n}"),
+            ));
         }
     }
-    report.push(format!("SELECT count(*) FROM metrics over {points} points: median {}", ms(median(counts))));
+    report.push(format!(
+        "SELECT count(*) FROM metrics over {points} points: median {}",
+        ms(median(counts))
+    ));
 
     let run = store
         .create_run(CreateRun {
@@ -155,7 +164,14 @@ pub async fn run(options: BenchOptions) -> Result<String> {
     let mut batches = Vec::new();
     for round in 0..options.repeats.max(5) {
         let metrics: Vec<Metric> = (0..1000)
-            .map(|i| Metric::new(format!("m{}", i % 10), i as f64, now_millis(), (round * 1000 + i) as i64))
+            .map(|i| {
+                Metric::new(
+                    format!("m{}", i % 10),
+                    i as f64,
+                    now_millis(),
+                    (round * 1000 + i) as i64,
+                )
+            })
             .collect();
         let started = Instant::now();
         store.log_batch(&run_id, metrics, vec![], vec![]).await?;
@@ -181,7 +197,12 @@ fn tempfile_dir() -> Result<PathBuf> {
 
 async fn count(store: &Store, sql: &str) -> Result<i64> {
     let batches = store.query(sql, vec![]).await?;
-    Ok(Rows::new(&batches).ints("n")?.first().copied().flatten().unwrap_or(0))
+    Ok(Rows::new(&batches)
+        .ints("n")?
+        .first()
+        .copied()
+        .flatten()
+        .unwrap_or(0))
 }
 
 /// Reads the generator's CSVs into an import, with explicit schemas so ids stay text.
@@ -200,7 +221,10 @@ async fn read_dataset(dir: &Path) -> Result<Import> {
                 .read_csv(&path_text, options)
                 .await
                 .context(|| format!("reading {path_text}"))?;
-            frame.collect().await.context(|| format!("reading {path_text}"))
+            frame
+                .collect()
+                .await
+                .context(|| format!("reading {path_text}"))
         }
     };
     let experiments = read("experiments.csv", vec![text("experiment_id"), text("name")]).await?;
@@ -217,7 +241,11 @@ async fn read_dataset(dir: &Path) -> Result<Import> {
         ],
     )
     .await?;
-    let params = read("params.csv", vec![text("run_id"), text("key"), text("value")]).await?;
+    let params = read(
+        "params.csv",
+        vec![text("run_id"), text("key"), text("value")],
+    )
+    .await?;
     let tags = read("tags.csv", vec![text("run_id"), text("key"), text("value")]).await?;
     let metrics = read(
         "metrics.csv",
@@ -233,7 +261,11 @@ async fn read_dataset(dir: &Path) -> Result<Import> {
 
     let mut import = Import::default();
     let rows = Rows::new(&experiments);
-    for (id, name) in rows.strings("experiment_id")?.into_iter().zip(rows.strings("name")?) {
+    for (id, name) in rows
+        .strings("experiment_id")?
+        .into_iter()
+        .zip(rows.strings("name")?)
+    {
         import.experiments.push(ImportExperiment {
             experiment_id: id.unwrap_or_default(),
             name: name.unwrap_or_default(),
@@ -242,8 +274,17 @@ async fn read_dataset(dir: &Path) -> Result<Import> {
         });
     }
     let rows = Rows::new(&runs);
-    let (ids, experiment_ids, names) = (rows.strings("run_id")?, rows.strings("experiment_id")?, rows.strings("run_name")?);
-    let (statuses, starts, ends, users) = (rows.strings("status")?, rows.ints("start_time")?, rows.ints("end_time")?, rows.strings("user_id")?);
+    let (ids, experiment_ids, names) = (
+        rows.strings("run_id")?,
+        rows.strings("experiment_id")?,
+        rows.strings("run_name")?,
+    );
+    let (statuses, starts, ends, users) = (
+        rows.strings("status")?,
+        rows.ints("start_time")?,
+        rows.ints("end_time")?,
+        rows.strings("user_id")?,
+    );
     for i in 0..ids.len() {
         import.runs.push(ImportRun {
             run_id: ids[i].clone().unwrap_or_default(),
@@ -257,12 +298,24 @@ async fn read_dataset(dir: &Path) -> Result<Import> {
     }
     for (batches, target) in [(&params, &mut import.params), (&tags, &mut import.tags)] {
         let rows = Rows::new(batches);
-        for ((run_id, key), value) in rows.strings("run_id")?.into_iter().zip(rows.strings("key")?).zip(rows.strings("value")?) {
-            target.push((run_id.unwrap_or_default(), Tag::new(key.unwrap_or_default(), value.unwrap_or_default())));
+        for ((run_id, key), value) in rows
+            .strings("run_id")?
+            .into_iter()
+            .zip(rows.strings("key")?)
+            .zip(rows.strings("value")?)
+        {
+            target.push((
+                run_id.unwrap_or_default(),
+                Tag::new(key.unwrap_or_default(), value.unwrap_or_default()),
+            ));
         }
     }
     let rows = Rows::new(&metrics);
-    let (ids, keys, values) = (rows.strings("run_id")?, rows.strings("key")?, rows.floats("value")?);
+    let (ids, keys, values) = (
+        rows.strings("run_id")?,
+        rows.strings("key")?,
+        rows.floats("value")?,
+    );
     let (times, steps) = (rows.ints("timestamp")?, rows.ints("step")?);
     import.metrics.reserve(ids.len());
     for i in 0..ids.len() {

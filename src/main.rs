@@ -9,7 +9,11 @@ use runql::store::location::DEFAULT_LOCATION;
 use runql::{RunqlError, Store};
 
 #[derive(Parser)]
-#[command(name = "runql", version, about = "SQL over MLflow-style experiment tracking data")]
+#[command(
+    name = "runql",
+    version,
+    about = "SQL over MLflow-style experiment tracking data"
+)]
 struct Args {
     /// Store location: a path, file://, memory://, s3://bucket/prefix, gs://, az://
     #[arg(long, env = "RUNQL_STORE", default_value = DEFAULT_LOCATION, global = true)]
@@ -70,8 +74,19 @@ async fn run(args: Args) -> Result<(), RunqlError> {
             )
             .await
         }
-        Some(Action::Bench { runs, generator, work_dir, repeats }) => {
-            let report = runql::bench::run(runql::bench::BenchOptions { generator, runs, work_dir, repeats }).await?;
+        Some(Action::Bench {
+            runs,
+            generator,
+            work_dir,
+            repeats,
+        }) => {
+            let report = runql::bench::run(runql::bench::BenchOptions {
+                generator,
+                runs,
+                work_dir,
+                repeats,
+            })
+            .await?;
             println!("{report}");
             Ok(())
         }
@@ -113,7 +128,9 @@ async fn demo(store: &Store) -> Result<(), RunqlError> {
     use runql::model::{Metric, Param, RunStatus, Tag, now_millis};
 
     let name = format!("demo-sweep-{}", now_millis());
-    let experiment_id = store.create_experiment(&name, None, &[Tag::new("team", "vision")]).await?;
+    let experiment_id = store
+        .create_experiment(&name, None, &[Tag::new("team", "vision")])
+        .await?;
     for (o, optimizer) in ["adam", "sgd", "adamw", "rmsprop"].iter().enumerate() {
         for (l, lr) in ["0.1", "0.01", "0.001"].iter().enumerate() {
             let run = store
@@ -130,16 +147,33 @@ async fn demo(store: &Store) -> Result<(), RunqlError> {
                 .flat_map(|epoch| {
                     let progress = (epoch + 1) as f64 / 10.0;
                     [
-                        Metric::new("train_loss", 2.5 * (-3.0 * progress).exp() * quality, start + epoch * 1000, epoch),
-                        Metric::new("val_loss", 2.7 * (-2.5 * progress).exp() * quality, start + epoch * 1000, epoch),
+                        Metric::new(
+                            "train_loss",
+                            2.5 * (-3.0 * progress).exp() * quality,
+                            start + epoch * 1000,
+                            epoch,
+                        ),
+                        Metric::new(
+                            "val_loss",
+                            2.7 * (-2.5 * progress).exp() * quality,
+                            start + epoch * 1000,
+                            epoch,
+                        ),
                     ]
                 })
                 .collect();
             let params = vec![Param::new("optimizer", *optimizer), Param::new("lr", *lr)];
-            store.log_batch(&run_id, metrics, params, vec![Tag::new("stage", "dev")]).await?;
-            store.update_run(&run_id, Some(RunStatus::Finished), Some(now_millis()), None).await?;
+            store
+                .log_batch(&run_id, metrics, params, vec![Tag::new("stage", "dev")])
+                .await?;
+            store
+                .update_run(&run_id, Some(RunStatus::Finished), Some(now_millis()), None)
+                .await?;
         }
     }
-    eprintln!("logged 12 runs to experiment '{name}' in {}", store.location());
+    eprintln!(
+        "logged 12 runs to experiment '{name}' in {}",
+        store.location()
+    );
     Ok(())
 }

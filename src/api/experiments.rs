@@ -2,12 +2,10 @@
 
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    validate_experiment_id, validate_experiment_name, validate_experiment_tag, validate_length,
-    validate_key, KeyKind, MAX_DATASET_SOURCE_LENGTH,
+    KeyKind, MAX_DATASET_SOURCE_LENGTH, validate_experiment_id, validate_experiment_name,
+    validate_experiment_tag, validate_key, validate_length,
 };
-use crate::model::{
-    now_millis, Experiment, LifecycleStage, Tag, ViewType, DEFAULT_EXPERIMENT_ID,
-};
+use crate::model::{DEFAULT_EXPERIMENT_ID, Experiment, LifecycleStage, Tag, ViewType, now_millis};
 use crate::store::rows::{self, ExperimentChange, KeyChange};
 use crate::store::schema::RawTable;
 use crate::store::{Store, WriteSet};
@@ -56,7 +54,10 @@ impl Store {
             last_update_time: Some(now),
         };
         let mut write = WriteSet::new();
-        write.add(RawTable::Experiments, rows::experiment_changes(&[change], self.clock())?);
+        write.add(
+            RawTable::Experiments,
+            rows::experiment_changes(&[change], self.clock())?,
+        );
         let tag_changes: Vec<KeyChange> = tags
             .iter()
             .map(|t| KeyChange {
@@ -122,7 +123,10 @@ impl Store {
 
     async fn write_experiment_change(&self, change: ExperimentChange) -> Result<()> {
         let mut write = WriteSet::new();
-        write.add(RawTable::Experiments, rows::experiment_changes(&[change], self.clock())?);
+        write.add(
+            RawTable::Experiments,
+            rows::experiment_changes(&[change], self.clock())?,
+        );
         self.write(write).await
     }
 
@@ -176,10 +180,16 @@ impl Store {
         .await
     }
 
-    pub async fn set_experiment_tag(&self, experiment_id: &str, key: &str, value: &str) -> Result<()> {
+    pub async fn set_experiment_tag(
+        &self,
+        experiment_id: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<()> {
         validate_experiment_tag(&Tag::new(key, value))?;
         self.active_experiment(experiment_id).await?;
-        self.write_experiment_tag(experiment_id, key, Some(value)).await
+        self.write_experiment_tag(experiment_id, key, Some(value))
+            .await
     }
 
     pub async fn delete_experiment_tag(&self, experiment_id: &str, key: &str) -> Result<()> {
@@ -194,7 +204,12 @@ impl Store {
         self.write_experiment_tag(experiment_id, key, None).await
     }
 
-    async fn write_experiment_tag(&self, experiment_id: &str, key: &str, value: Option<&str>) -> Result<()> {
+    async fn write_experiment_tag(
+        &self,
+        experiment_id: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<()> {
         let change = KeyChange {
             owner: experiment_id.to_string(),
             key: key.to_string(),
@@ -213,7 +228,10 @@ impl Store {
         let view = filter.view_type.unwrap_or(ViewType::ActiveOnly);
         let ids = crate::api::read::Rows::new(
             &self
-                .query("SELECT experiment_id FROM experiments ORDER BY creation_time, experiment_id", vec![])
+                .query(
+                    "SELECT experiment_id FROM experiments ORDER BY creation_time, experiment_id",
+                    vec![],
+                )
                 .await?,
         )
         .strings("experiment_id")?;

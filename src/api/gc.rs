@@ -6,9 +6,9 @@ use datafusion::common::ScalarValue;
 use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::validate_run_id;
-use crate::model::{now_millis, LifecycleStage, DEFAULT_EXPERIMENT_ID};
-use crate::store::schema::RawTable;
+use crate::model::{DEFAULT_EXPERIMENT_ID, LifecycleStage, now_millis};
 use crate::store::Store;
+use crate::store::schema::RawTable;
 
 /// What to collect. With nothing set, every deleted run and experiment goes.
 #[derive(Debug, Clone, Default)]
@@ -120,7 +120,13 @@ impl Store {
     }
 
     async fn ids(&self, sql: &str, cutoff: i64) -> Result<Vec<String>> {
-        let batches = self.query(sql, vec![ScalarValue::Int64(Some(cutoff))]).await?;
-        Ok(Rows::new(&batches).strings("id")?.into_iter().flatten().collect())
+        let batches = self
+            .query(sql, vec![ScalarValue::Int64(Some(cutoff))])
+            .await?;
+        Ok(Rows::new(&batches)
+            .strings("id")?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }

@@ -15,7 +15,7 @@ use crate::model::validation::{
     validate_run_id, validate_run_name, validate_tag,
 };
 use crate::model::{
-    now_millis, LifecycleStage, Metric, Millis, Param, RunStatus, Tag, RUN_NAME_TAG,
+    LifecycleStage, Metric, Millis, Param, RUN_NAME_TAG, RunStatus, Tag, now_millis,
 };
 use crate::store::rows::{self, ExperimentChange, KeyChange, RunChange};
 use crate::store::schema::RawTable;
@@ -98,7 +98,10 @@ impl Store {
 
         // Experiments: new ids, and names not held by an active experiment.
         let stored_experiments = self
-            .query("SELECT experiment_id, name, lifecycle_stage FROM experiments", vec![])
+            .query(
+                "SELECT experiment_id, name, lifecycle_stage FROM experiments",
+                vec![],
+            )
             .await?;
         let stored = Rows::new(&stored_experiments);
         let mut experiment_ids: HashMap<String, bool> = HashMap::new();
@@ -137,10 +140,14 @@ impl Store {
             match experiment_ids.get(&run.experiment_id) {
                 Some(true) => {}
                 Some(false) => {
-                    return Err(at_row("runs", row, RunqlError::invalid(format!(
-                        "experiment '{}' must be in the 'active' state to create runs in it",
-                        run.experiment_id
-                    ))));
+                    return Err(at_row(
+                        "runs",
+                        row,
+                        RunqlError::invalid(format!(
+                            "experiment '{}' must be in the 'active' state to create runs in it",
+                            run.experiment_id
+                        )),
+                    ));
                 }
                 None => {
                     return Err(RunqlError::NotFound {
@@ -152,7 +159,11 @@ impl Store {
             if !new_runs.insert(run.run_id.as_str()) {
                 return Err(RunqlError::AlreadyExists {
                     kind: "run",
-                    id: format!("{}' (runs row {}, repeated in this import", run.run_id, row + 1),
+                    id: format!(
+                        "{}' (runs row {}, repeated in this import",
+                        run.run_id,
+                        row + 1
+                    ),
                 });
             }
         }
@@ -167,7 +178,10 @@ impl Store {
         let stored_runs = self.stored_run_stages(&referenced).await?;
         for run in &import.runs {
             if stored_runs.contains_key(run.run_id.as_str()) {
-                return Err(RunqlError::AlreadyExists { kind: "run", id: run.run_id.clone() });
+                return Err(RunqlError::AlreadyExists {
+                    kind: "run",
+                    id: run.run_id.clone(),
+                });
             }
         }
         let check_owner = |table: &str, row: usize, run_id: &str| -> Result<()> {
@@ -176,9 +190,13 @@ impl Store {
             }
             match stored_runs.get(run_id) {
                 Some(true) => Ok(()),
-                Some(false) => Err(at_row(table, row, RunqlError::invalid(format!(
-                    "run '{run_id}' must be in the 'active' state to be written to"
-                )))),
+                Some(false) => Err(at_row(
+                    table,
+                    row,
+                    RunqlError::invalid(format!(
+                        "run '{run_id}' must be in the 'active' state to be written to"
+                    )),
+                )),
                 None => Err(RunqlError::NotFound {
                     kind: "run",
                     id: format!("{run_id}' ({table} row {}", row + 1),
@@ -276,8 +294,10 @@ impl Store {
             })
             .collect();
         // The run name is held by the run itself, as in the single-call API.
-        let (name_tags, tags): (Vec<_>, Vec<_>) =
-            import.tags.iter().partition(|(_, tag)| tag.key == RUN_NAME_TAG);
+        let (name_tags, tags): (Vec<_>, Vec<_>) = import
+            .tags
+            .iter()
+            .partition(|(_, tag)| tag.key == RUN_NAME_TAG);
         run_changes.extend(name_tags.into_iter().map(|(run_id, tag)| RunChange {
             run_id: run_id.clone(),
             run_name: Some(tag.value.clone()),
@@ -291,8 +311,11 @@ impl Store {
                 value: Some(tag.value.clone()),
             })
             .collect();
-        let metric_rows: Vec<(&str, &Metric)> =
-            import.metrics.iter().map(|(id, m)| (id.as_str(), m)).collect();
+        let metric_rows: Vec<(&str, &Metric)> = import
+            .metrics
+            .iter()
+            .map(|(id, m)| (id.as_str(), m))
+            .collect();
 
         let report = ImportReport {
             experiments: experiment_changes.len(),
@@ -303,10 +326,19 @@ impl Store {
         };
         let clock = self.clock();
         let mut write = WriteSet::new();
-        write.add(RawTable::Experiments, rows::experiment_changes(&experiment_changes, clock)?);
+        write.add(
+            RawTable::Experiments,
+            rows::experiment_changes(&experiment_changes, clock)?,
+        );
         write.add(RawTable::Runs, rows::run_changes(&run_changes, clock)?);
-        write.add(RawTable::Params, rows::key_changes(RawTable::Params, &fresh_params, clock)?);
-        write.add(RawTable::Tags, rows::key_changes(RawTable::Tags, &tag_changes, clock)?);
+        write.add(
+            RawTable::Params,
+            rows::key_changes(RawTable::Params, &fresh_params, clock)?,
+        );
+        write.add(
+            RawTable::Tags,
+            rows::key_changes(RawTable::Tags, &tag_changes, clock)?,
+        );
         write.add(RawTable::Metrics, rows::metrics(&metric_rows)?);
         self.write(write).await?;
         Ok(report)
@@ -328,7 +360,10 @@ impl Store {
             .filter_map(|(id, stage)| {
                 let id = id?;
                 run_ids.contains(id.as_str()).then(|| {
-                    (id, stage.as_deref() == Some(LifecycleStage::Active.as_str()))
+                    (
+                        id,
+                        stage.as_deref() == Some(LifecycleStage::Active.as_str()),
+                    )
                 })
             })
             .collect())

@@ -9,13 +9,13 @@ use std::collections::HashMap;
 
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    shown, validate_batch_size, validate_key, validate_length, validate_metric, validate_param,
-    validate_run_name, validate_tag, KeyKind, MAX_DATASET_DIGEST_LENGTH, MAX_DATASET_NAME_LENGTH,
-    MAX_DATASET_PROFILE_LENGTH, MAX_DATASET_SCHEMA_LENGTH, MAX_DATASET_SOURCE_LENGTH,
-    MAX_INPUT_TAG_KEY_LENGTH, MAX_INPUT_TAG_VALUE_LENGTH,
+    KeyKind, MAX_DATASET_DIGEST_LENGTH, MAX_DATASET_NAME_LENGTH, MAX_DATASET_PROFILE_LENGTH,
+    MAX_DATASET_SCHEMA_LENGTH, MAX_DATASET_SOURCE_LENGTH, MAX_INPUT_TAG_KEY_LENGTH,
+    MAX_INPUT_TAG_VALUE_LENGTH, shown, validate_batch_size, validate_key, validate_length,
+    validate_metric, validate_param, validate_run_name, validate_tag,
 };
 use crate::model::{
-    DatasetInput, Metric, ModelLink, Param, Tag, LOG_MODEL_HISTORY_TAG, RUN_NAME_TAG,
+    DatasetInput, LOG_MODEL_HISTORY_TAG, Metric, ModelLink, Param, RUN_NAME_TAG, Tag,
 };
 use crate::store::rows::{self, KeyChange, RunChange};
 use crate::store::schema::RawTable;
@@ -85,7 +85,8 @@ impl Store {
         };
 
         let mut write = WriteSet::new();
-        let metric_rows: Vec<(&str, &Metric)> = unique_metrics.iter().map(|m| (run_id, m)).collect();
+        let metric_rows: Vec<(&str, &Metric)> =
+            unique_metrics.iter().map(|m| (run_id, m)).collect();
         write.add(RawTable::Metrics, rows::metrics(&metric_rows)?);
         write.add(
             RawTable::Params,
@@ -180,7 +181,10 @@ impl Store {
         self.active_run(run_id).await?;
         let mut write = WriteSet::new();
         write.add(RawTable::Inputs, rows::inputs(run_id, &datasets)?);
-        write.add(RawTable::ModelLinks, rows::model_links(run_id, "input", &models)?);
+        write.add(
+            RawTable::ModelLinks,
+            rows::model_links(run_id, "input", &models)?,
+        );
         self.write(write).await
     }
 
@@ -191,16 +195,18 @@ impl Store {
         }
         self.active_run(run_id).await?;
         let mut write = WriteSet::new();
-        write.add(RawTable::ModelLinks, rows::model_links(run_id, "output", &models)?);
+        write.add(
+            RawTable::ModelLinks,
+            rows::model_links(run_id, "output", &models)?,
+        );
         self.write(write).await
     }
 
     /// MLflow's LogModel: appends the MLmodel JSON to the run's
     /// `mlflow.log-model.history` tag.
     pub async fn log_model(&self, run_id: &str, model_json: &str) -> Result<()> {
-        let model: serde_json::Value = serde_json::from_str(model_json).map_err(|e| {
-            RunqlError::invalid(format!("model_json is not valid JSON: {e}"))
-        })?;
+        let model: serde_json::Value = serde_json::from_str(model_json)
+            .map_err(|e| RunqlError::invalid(format!("model_json is not valid JSON: {e}")))?;
         if !model.is_object() {
             return Err(RunqlError::invalid(format!(
                 "model_json must be a JSON object, got {}",
@@ -262,11 +268,23 @@ fn validate_dataset_input(input: &DatasetInput) -> Result<()> {
         ));
     }
     let limits = [
-        ("dataset name", dataset.name.as_str(), MAX_DATASET_NAME_LENGTH),
+        (
+            "dataset name",
+            dataset.name.as_str(),
+            MAX_DATASET_NAME_LENGTH,
+        ),
         ("dataset digest", &dataset.digest, MAX_DATASET_DIGEST_LENGTH),
         ("dataset source", &dataset.source, MAX_DATASET_SOURCE_LENGTH),
-        ("dataset schema", dataset.schema.as_deref().unwrap_or(""), MAX_DATASET_SCHEMA_LENGTH),
-        ("dataset profile", dataset.profile.as_deref().unwrap_or(""), MAX_DATASET_PROFILE_LENGTH),
+        (
+            "dataset schema",
+            dataset.schema.as_deref().unwrap_or(""),
+            MAX_DATASET_SCHEMA_LENGTH,
+        ),
+        (
+            "dataset profile",
+            dataset.profile.as_deref().unwrap_or(""),
+            MAX_DATASET_PROFILE_LENGTH,
+        ),
     ];
     for (what, value, limit) in limits {
         validate_length(what, value, limit)?;

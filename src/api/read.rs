@@ -8,8 +8,8 @@ use datafusion::common::ScalarValue;
 
 use crate::error::{Context, Result, RunqlError};
 use crate::model::{
-    Dataset, DatasetInput, Experiment, LifecycleStage, Metric, Millis, RunInfo, RunStatus, Tag,
-    CONTEXT_TAG,
+    CONTEXT_TAG, Dataset, DatasetInput, Experiment, LifecycleStage, Metric, Millis, RunInfo,
+    RunStatus, Tag,
 };
 use crate::store::Store;
 
@@ -31,9 +31,9 @@ impl<'a> Rows<'a> {
         self.batches
             .iter()
             .map(|batch| {
-                let column = batch
-                    .column_by_name(name)
-                    .ok_or_else(|| RunqlError::internal("reading results", format!("no column {name}")))?;
+                let column = batch.column_by_name(name).ok_or_else(|| {
+                    RunqlError::internal("reading results", format!("no column {name}"))
+                })?;
                 cast(column, as_type).context(|| format!("reading column {name}"))
             })
             .collect()
@@ -68,7 +68,10 @@ impl<'a> Rows<'a> {
             .iter()
             .flat_map(|a| {
                 let as_int = cast(a, &DataType::Int64).expect("timestamp to int64 cast");
-                as_int.as_primitive::<Int64Type>().iter().collect::<Vec<_>>()
+                as_int
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .collect::<Vec<_>>()
             })
             .collect())
     }
@@ -178,7 +181,12 @@ impl Store {
             run_name: rows.strings("run_name")?.remove(0).unwrap_or_default(),
             experiment_id: rows.strings("experiment_id")?.remove(0).unwrap_or_default(),
             user_id: rows.strings("user_id")?.remove(0).unwrap_or_default(),
-            status: rows.strings("status")?.remove(0).as_deref().unwrap_or("RUNNING").parse::<RunStatus>()?,
+            status: rows
+                .strings("status")?
+                .remove(0)
+                .as_deref()
+                .unwrap_or("RUNNING")
+                .parse::<RunStatus>()?,
             start_time: rows.millis("start_time")?.remove(0),
             end_time: rows.millis("end_time")?.remove(0),
             artifact_uri: rows.strings("artifact_uri")?.remove(0).unwrap_or_default(),
@@ -194,10 +202,12 @@ impl Store {
 
     /// The run, or RESOURCE_DOES_NOT_EXIST.
     pub(crate) async fn run_info(&self, run_id: &str) -> Result<RunInfo> {
-        self.find_run_info(run_id).await?.ok_or_else(|| RunqlError::NotFound {
-            kind: "run",
-            id: run_id.to_string(),
-        })
+        self.find_run_info(run_id)
+            .await?
+            .ok_or_else(|| RunqlError::NotFound {
+                kind: "run",
+                id: run_id.to_string(),
+            })
     }
 
     /// The run, which must be active: MLflow refuses writes to deleted runs.

@@ -5,12 +5,12 @@ use datafusion::common::ScalarValue;
 use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    validate_batch_size, validate_experiment_id, validate_max_runs, validate_run_id,
-    validate_run_name, validate_tag, MAX_BULK_RUNS,
+    MAX_BULK_RUNS, validate_batch_size, validate_experiment_id, validate_max_runs, validate_run_id,
+    validate_run_name, validate_tag,
 };
 use crate::model::{
-    now_millis, LifecycleStage, Millis, Run, RunData, RunInfo, RunStatus, Tag,
-    DEFAULT_EXPERIMENT_ID, RUN_NAME_TAG, USER_TAG,
+    DEFAULT_EXPERIMENT_ID, LifecycleStage, Millis, RUN_NAME_TAG, Run, RunData, RunInfo, RunStatus,
+    Tag, USER_TAG, now_millis,
 };
 use crate::store::rows::{self, KeyChange, RunChange};
 use crate::store::schema::RawTable;
@@ -34,12 +34,12 @@ pub struct CreateRun {
 /// A readable run name for runs created without one, in MLflow's style.
 fn generated_run_name(run_id: &str) -> String {
     const ADJECTIVES: &[&str] = &[
-        "amazing", "bold", "brave", "calm", "clever", "eager", "gentle", "happy", "keen",
-        "lucky", "mighty", "nimble", "quiet", "rare", "swift", "wise",
+        "amazing", "bold", "brave", "calm", "clever", "eager", "gentle", "happy", "keen", "lucky",
+        "mighty", "nimble", "quiet", "rare", "swift", "wise",
     ];
     const ANIMALS: &[&str] = &[
-        "ant", "bat", "bear", "carp", "crow", "deer", "eel", "fox", "gnu", "hawk", "lynx",
-        "mole", "owl", "ram", "seal", "wolf",
+        "ant", "bat", "bear", "carp", "crow", "deer", "eel", "fox", "gnu", "hawk", "lynx", "mole",
+        "owl", "ram", "seal", "wolf",
     ];
     let digits = u64::from_str_radix(&run_id[..run_id.len().min(12)], 16).unwrap_or(0);
     format!(
@@ -87,7 +87,14 @@ impl Store {
         validate_run_name(&run_name)?;
         let user_id = request
             .user_id
-            .or_else(|| request.tags.iter().rev().find(|t| t.key == USER_TAG).map(|t| t.value.clone()))
+            .or_else(|| {
+                request
+                    .tags
+                    .iter()
+                    .rev()
+                    .find(|t| t.key == USER_TAG)
+                    .map(|t| t.value.clone())
+            })
             .unwrap_or_default();
         let experiment = self.get_experiment(&experiment_id).await?;
         if experiment.lifecycle_stage != LifecycleStage::Active {
@@ -212,13 +219,15 @@ impl Store {
     pub async fn delete_run(&self, run_id: &str) -> Result<()> {
         validate_run_id(run_id)?;
         self.run_info(run_id).await?;
-        self.set_lifecycle(&[run_id.to_string()], LifecycleStage::Deleted).await
+        self.set_lifecycle(&[run_id.to_string()], LifecycleStage::Deleted)
+            .await
     }
 
     pub async fn restore_run(&self, run_id: &str) -> Result<()> {
         validate_run_id(run_id)?;
         self.run_info(run_id).await?;
-        self.set_lifecycle(&[run_id.to_string()], LifecycleStage::Active).await
+        self.set_lifecycle(&[run_id.to_string()], LifecycleStage::Active)
+            .await
     }
 
     async fn set_lifecycle(&self, run_ids: &[String], stage: LifecycleStage) -> Result<()> {

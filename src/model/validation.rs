@@ -243,7 +243,11 @@ pub fn validate_batch_size(metrics: usize, params: usize, tags: usize) -> Result
         ("metrics", metrics, MAX_METRICS_PER_BATCH),
         ("params", params, MAX_PARAMS_PER_BATCH),
         ("tags", tags, MAX_TAGS_PER_BATCH),
-        ("metrics, params and tags in all", metrics + params + tags, MAX_ENTITIES_PER_BATCH),
+        (
+            "metrics, params and tags in all",
+            metrics + params + tags,
+            MAX_ENTITIES_PER_BATCH,
+        ),
     ];
     for (what, count, limit) in limits {
         if count > limit {
@@ -271,9 +275,11 @@ pub fn parse_float(text: &str) -> Result<f64> {
         "nan" => Ok(f64::NAN),
         "inf" | "+inf" | "infinity" | "+infinity" => Ok(f64::INFINITY),
         "-inf" | "-infinity" => Ok(f64::NEG_INFINITY),
-        _ => trimmed.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-            RunqlError::invalid(format!("{} is not a number", shown(text)))
-        }),
+        _ => trimmed
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| RunqlError::invalid(format!("{} is not a number", shown(text)))),
     }
 }
 
@@ -299,7 +305,9 @@ mod tests {
         for good in ["loss", "val/loss", "a.b", "a b:c", "x-y_z", "ünï"] {
             assert!(validate_key(KeyKind::Metric, good).is_ok(), "{good}");
         }
-        for bad in ["", "/abs", "a/../b", "..", "../x", "a//b", "a/", "./a", "a\nb", "a$b"] {
+        for bad in [
+            "", "/abs", "a/../b", "..", "../x", "a//b", "a/", "./a", "a\nb", "a$b",
+        ] {
             assert!(validate_key(KeyKind::Metric, bad).is_err(), "{bad:?}");
         }
     }

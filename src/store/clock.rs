@@ -34,10 +34,12 @@ impl Clock {
         let mut previous = self.last.load(Ordering::Relaxed);
         loop {
             let next = now.max(previous + 1);
-            match self
-                .last
-                .compare_exchange_weak(previous, next, Ordering::Relaxed, Ordering::Relaxed)
-            {
+            match self.last.compare_exchange_weak(
+                previous,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return next,
                 Err(actual) => previous = actual,
             }

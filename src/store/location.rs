@@ -38,7 +38,9 @@ impl Location {
         }
         let mut root = if location.contains("://") {
             Url::parse(location).map_err(|e| {
-                RunqlError::invalid(format!("store location '{location}' is not a valid URL: {e}"))
+                RunqlError::invalid(format!(
+                    "store location '{location}' is not a valid URL: {e}"
+                ))
             })?
         } else {
             let path = Path::new(location);

@@ -158,8 +158,8 @@ impl Store {
                     .bytes()
                     .await
                     .context(|| format!("reading {format_path}"))?;
-                let format: FormatFile = serde_json::from_slice(&bytes)
-                    .context(|| format!("parsing {format_path}"))?;
+                let format: FormatFile =
+                    serde_json::from_slice(&bytes).context(|| format!("parsing {format_path}"))?;
                 if format.format_version > FORMAT_VERSION {
                     return Err(RunqlError::FormatTooNew {
                         location: shown,
@@ -291,15 +291,19 @@ impl Store {
                 self.finish_intent(intent).await?;
             }
         }
-        self.auto_compact(&touched).await
+        self.auto_compact(&touched).await;
+        Ok(())
     }
 
     fn intent_path(&self, app_id: &str) -> ObjectPath {
         self.inner
             .root_path
-            .clone().join("_runql")
-            .clone().join("intents")
-            .clone().join(format!("{app_id}.json"))
+            .clone()
+            .join("_runql")
+            .clone()
+            .join("intents")
+            .clone()
+            .join(format!("{app_id}.json"))
     }
 
     /// Commits every table of the intent that does not have it yet, then removes it.
@@ -308,16 +312,15 @@ impl Store {
             let kind = RawTable::ALL
                 .into_iter()
                 .find(|k| k.name() == name)
-                .ok_or_else(|| RunqlError::internal("reading an intent", format!("unknown table {name}")))?;
+                .ok_or_else(|| {
+                    RunqlError::internal("reading an intent", format!("unknown table {name}"))
+                })?;
             let table = self.table(kind);
             if table.has_transaction(&intent.app_id).await? {
                 continue;
             }
-            let transaction = Transaction::new_with_last_update(
-                intent.app_id.clone(),
-                1,
-                Some(now_millis()),
-            );
+            let transaction =
+                Transaction::new_with_last_update(intent.app_id.clone(), 1, Some(now_millis()));
             if let Err(e) = table.commit_adds(adds, Some(transaction)).await {
                 // Someone recovering this intent may have committed it first.
                 if !table.has_transaction(&intent.app_id).await? {
@@ -345,10 +348,18 @@ impl Store {
         let mut recovered = 0;
         for object in listed {
             let bytes = match self.inner.root_store.get(&object.location).await {
-                Ok(found) => found.bytes().await.context(|| format!("reading {}", object.location))?,
+                Ok(found) => found
+                    .bytes()
+                    .await
+                    .context(|| format!("reading {}", object.location))?,
                 // Its writer finished it while we listed.
                 Err(object_store::Error::NotFound { .. }) => continue,
-                Err(e) => return Err(RunqlError::internal(format!("reading {}", object.location), e)),
+                Err(e) => {
+                    return Err(RunqlError::internal(
+                        format!("reading {}", object.location),
+                        e,
+                    ));
+                }
             };
             let intent: Intent = serde_json::from_slice(&bytes)
                 .context(|| format!("parsing {}", object.location))?;
@@ -358,17 +369,22 @@ impl Store {
         Ok(recovered)
     }
 
-    async fn auto_compact(&self, touched: &[RawTable]) -> Result<()> {
+    /// Compacts tables a write left with too many files. Best effort: the write is
+    /// already committed, so a failed compaction (typically a concurrent compaction
+    /// of the same files winning) must not turn it into a reported failure. A failed
+    /// compaction commits nothing, and the next write tries again.
+    async fn auto_compact(&self, touched: &[RawTable]) {
         let threshold = self.inner.options.auto_compact_files;
         if threshold == 0 {
-            return Ok(());
+            return;
         }
         for kind in touched {
-            if self.table(*kind).file_count().await? > threshold {
-                self.compact_table(*kind).await?;
+            if let Ok(files) = self.table(*kind).file_count().await {
+                if files > threshold {
+                    let _ = self.compact_table(*kind).await;
+                }
             }
         }
-        Ok(())
     }
 
     /// Folds every table: superseded change rows and exact duplicate metric values
@@ -402,7 +418,11 @@ impl Store {
     }
 
     /// Runs a query with `$1, $2, …` placeholders bound to `params`.
-    pub(crate) async fn query(&self, sql: &str, params: Vec<ScalarValue>) -> Result<Vec<RecordBatch>> {
+    pub(crate) async fn query(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+    ) -> Result<Vec<RecordBatch>> {
         let ctx = self.query_context().await?;
         let what = || format!("running query {sql}");
         let frame = ctx.sql(sql).await.context(what)?;

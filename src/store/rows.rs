@@ -117,9 +117,19 @@ pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
     let columns = vec![
         text(entries.iter().map(|(run_id, _)| Some(*run_id))),
         text(entries.iter().map(|(_, m)| Some(m.key.as_str()))),
-        Arc::new(entries.iter().map(|(_, m)| Some(m.value)).collect::<Float64Array>()) as ArrayRef,
+        Arc::new(
+            entries
+                .iter()
+                .map(|(_, m)| Some(m.value))
+                .collect::<Float64Array>(),
+        ) as ArrayRef,
         times(entries.iter().map(|(_, m)| Some(m.timestamp))),
-        Arc::new(entries.iter().map(|(_, m)| Some(m.step)).collect::<Int64Array>()),
+        Arc::new(
+            entries
+                .iter()
+                .map(|(_, m)| Some(m.step))
+                .collect::<Int64Array>(),
+        ),
         text(entries.iter().map(|(_, m)| m.dataset_name.as_deref())),
         text(entries.iter().map(|(_, m)| m.dataset_digest.as_deref())),
         text(entries.iter().map(|(_, m)| m.model_id.as_deref())),

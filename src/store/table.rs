@@ -14,13 +14,13 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
+use deltalake::DeltaTable;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, StructType, Transaction};
 use deltalake::logstore::LogStoreRef;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
-use deltalake::DeltaTable;
 use futures::TryStreamExt;
 use tokio::sync::{Mutex, oneshot};
 
@@ -68,7 +68,10 @@ impl ChangeTable {
             .context(|| format!("looking for table {name}"))?;
         let mut created = false;
         if exists {
-            table.load().await.context(|| format!("opening table {name}"))?;
+            table
+                .load()
+                .await
+                .context(|| format!("opening table {name}"))?;
         } else {
             let schema: StructType = kind
                 .schema()
@@ -313,7 +316,11 @@ impl ChangeTable {
 }
 
 /// Runs the table's fold view over exactly the given table state.
-async fn fold_table(table: &DeltaTable, kind: RawTable, fold_sql: &str) -> Result<Vec<RecordBatch>> {
+async fn fold_table(
+    table: &DeltaTable,
+    kind: RawTable,
+    fold_sql: &str,
+) -> Result<Vec<RecordBatch>> {
     let what = || format!("folding table {}", kind.name());
     let ctx = SessionContext::new();
     ctx.sql("CREATE SCHEMA raw").await.context(what)?;
@@ -321,7 +328,12 @@ async fn fold_table(table: &DeltaTable, kind: RawTable, fold_sql: &str) -> Resul
     ctx.register_table(format!("raw.{}", kind.name()), provider)
         .context(what)?;
     for statement in fold_sql.split(';').filter(|s| !s.trim().is_empty()) {
-        ctx.sql(statement).await.context(what)?.collect().await.context(what)?;
+        ctx.sql(statement)
+            .await
+            .context(what)?
+            .collect()
+            .await
+            .context(what)?;
     }
     let columns: Vec<String> = kind
         .schema()

@@ -46,7 +46,9 @@ fn statements() -> impl Iterator<Item = String> {
 pub(crate) fn fold_sql(kind: RawTable) -> String {
     let view = format!("CREATE VIEW fold.{} AS", kind.name());
     statements()
-        .filter(|s| s.trim_start().starts_with("CREATE SCHEMA") || s.trim_start().starts_with(&view))
+        .filter(|s| {
+            s.trim_start().starts_with("CREATE SCHEMA") || s.trim_start().starts_with(&view)
+        })
         .collect::<Vec<_>>()
         .join(";\n")
 }
@@ -77,4 +79,147 @@ pub async fn register(ctx: &SessionContext, store: &Store) -> Result<()> {
             .context(what)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The folding rules checked on hand-built change rows, without Delta.
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+
+    use super::{RawTable, statements};
+
+    /// A raw `runs` change row: (run_id, status, run_name, seq, writer_id).
+    type RunRow = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        i64,
+        i64,
+    );
+
+    fn runs_batch(rows: &[RunRow]) -> RecordBatch {
+        let schema = RawTable::Runs.schema();
+        let n = rows.len();
+        let nulls_text = || Arc::new(StringArray::from(vec![None::<&str>; n])) as ArrayRef;
+        let nulls_time = || {
+            Arc::new(TimestampMicrosecondArray::from(vec![None; n]).with_timezone("UTC"))
+                as ArrayRef
+        };
+        let experiment: ArrayRef = Arc::new(StringArray::from(vec![Some("1"); n]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| Some(r.0)).collect::<Vec<_>>(),
+            )),
+            experiment,
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            )),
+            nulls_text(),
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            )),
+            nulls_time(),
+            nulls_time(),
+            nulls_text(),
+            nulls_text(),
+            nulls_time(),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            )),
+        ];
+        RecordBatch::try_new(schema, columns).unwrap()
+    }
+
+    async fn context(runs: Vec<RecordBatch>) -> SessionContext {
+        let ctx = SessionContext::new();
+        ctx.sql("CREATE SCHEMA raw").await.unwrap();
+        for kind in RawTable::ALL {
+            let batches = if kind == RawTable::Runs {
+                runs.clone()
+            } else {
+                vec![]
+            };
+            let table = MemTable::try_new(kind.schema(), vec![batches]).unwrap();
+            ctx.register_table(format!("raw.{}", kind.name()), Arc::new(table))
+                .unwrap();
+        }
+        for statement in statements() {
+            ctx.sql(&statement).await.unwrap().collect().await.unwrap();
+        }
+        ctx
+    }
+
+    async fn show(ctx: &SessionContext, sql: &str) -> String {
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        pretty_format_batches(&batches).unwrap().to_string()
+    }
+
+    const RUNS_QUERY: &str = "SELECT run_id, status, run_name FROM runs ORDER BY run_id";
+
+    #[tokio::test]
+    async fn each_run_field_is_its_latest_non_null_value() {
+        let ctx = context(vec![runs_batch(&[
+            ("a", Some("RUNNING"), Some("first"), 10, 1),
+            ("a", Some("FINISHED"), None, 20, 1),
+            ("a", None, Some("renamed"), 30, 2),
+            ("b", Some("RUNNING"), Some("b"), 5, 1),
+            // Same seq from two writers: the higher writer_id is newer.
+            ("b", Some("KILLED"), None, 7, 1),
+            ("b", Some("FAILED"), None, 7, 2),
+        ])])
+        .await;
+        let shown = show(&ctx, RUNS_QUERY).await;
+        assert!(
+            shown.contains("| a      | FINISHED | renamed  |"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("| b      | FAILED   | b        |"),
+            "{shown}"
+        );
+    }
+
+    /// Folding what is there, then receiving a row stamped earlier than folded rows
+    /// (a slow writer), must give the same answer as never having folded.
+    #[tokio::test]
+    async fn folding_then_a_late_row_matches_not_folding() {
+        let early: &[RunRow] = &[
+            ("a", Some("RUNNING"), Some("n1"), 10, 1),
+            ("a", None, Some("n2"), 30, 1),
+        ];
+        let late: &[RunRow] = &[("a", Some("FINISHED"), None, 20, 2)];
+
+        let unfolded = context(vec![runs_batch(early), runs_batch(late)]).await;
+        let expected = show(&unfolded, RUNS_QUERY).await;
+        assert!(expected.contains("FINISHED"), "{expected}");
+
+        let folding = context(vec![runs_batch(early)]).await;
+        let columns: Vec<String> = RawTable::Runs
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let folded = folding
+            .sql(&format!("SELECT {} FROM fold.runs", columns.join(", ")))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mut after = folded.clone();
+        after.push(runs_batch(late));
+        let refolded = context(after).await;
+        assert_eq!(show(&refolded, RUNS_QUERY).await, expected);
+    }
 }

@@ -1,7 +1,7 @@
 -- runql folding views: the one definition of how change rows become state.
 --
--- runql registers these in DataFusion, compaction uses the fold.* views to
--- rewrite tables, and other engines (DuckDB, Spark, Trino, Polars) run them
+-- runql registers these in DataFusion, compaction writes the fold.* views back
+-- as the tables' new contents, and other engines (DuckDB, Spark, Trino, Polars) run them
 -- unchanged over the raw Delta tables registered as raw.<table>.
 -- Written in the SQL that DataFusion and DuckDB share: `first_value(x IGNORE NULLS)`
 -- puts IGNORE NULLS inside the parentheses (Spark spells it first_value(x, true)).
@@ -11,24 +11,33 @@
 
 CREATE SCHEMA IF NOT EXISTS fold;
 
--- fold.<table>: raw schema, one row per entity or key, as compaction writes it.
+-- fold.<table>: what compaction writes back, in the raw schema. Folding any
+-- subset of a table's rows this way leaves every view's answer unchanged, even
+-- when a slow writer later commits rows stamped earlier than folded ones.
 
+-- Runs and experiments: keep each field's winning row with its own (seq, writer_id),
+-- with the fields it did not win nulled, and drop rows that win nothing.
 CREATE VIEW fold.experiments AS
-SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time, seq, writer_id
+SELECT experiment_id,
+       CASE WHEN row_rank = name_rank THEN name END AS name,
+       CASE WHEN row_rank = artifact_location_rank THEN artifact_location END AS artifact_location,
+       CASE WHEN row_rank = lifecycle_stage_rank THEN lifecycle_stage END AS lifecycle_stage,
+       CASE WHEN row_rank = creation_time_rank THEN creation_time END AS creation_time,
+       CASE WHEN row_rank = last_update_time_rank THEN last_update_time END AS last_update_time,
+       seq, writer_id
 FROM (
-  SELECT experiment_id,
-         first_value(name IGNORE NULLS) OVER w AS name,
-         first_value(artifact_location IGNORE NULLS) OVER w AS artifact_location,
-         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
-         first_value(creation_time IGNORE NULLS) OVER w AS creation_time,
-         first_value(last_update_time IGNORE NULLS) OVER w AS last_update_time,
-         seq, writer_id,
-         row_number() OVER w AS row_rank
-  FROM raw.experiments
-  WINDOW w AS (PARTITION BY experiment_id ORDER BY seq DESC, writer_id DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-) changes
-WHERE row_rank = 1;
+  SELECT *,
+         min(CASE WHEN name IS NOT NULL THEN row_rank END) OVER (PARTITION BY experiment_id) AS name_rank,
+         min(CASE WHEN artifact_location IS NOT NULL THEN row_rank END) OVER (PARTITION BY experiment_id) AS artifact_location_rank,
+         min(CASE WHEN lifecycle_stage IS NOT NULL THEN row_rank END) OVER (PARTITION BY experiment_id) AS lifecycle_stage_rank,
+         min(CASE WHEN creation_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY experiment_id) AS creation_time_rank,
+         min(CASE WHEN last_update_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY experiment_id) AS last_update_time_rank
+  FROM (
+    SELECT *, row_number() OVER (PARTITION BY experiment_id ORDER BY seq DESC, writer_id DESC) AS row_rank
+    FROM raw.experiments
+  ) ranked
+) winners
+WHERE row_rank IN (name_rank, artifact_location_rank, lifecycle_stage_rank, creation_time_rank, last_update_time_rank);
 
 CREATE VIEW fold.experiment_tags AS
 SELECT experiment_id, key, value, seq, writer_id
@@ -40,26 +49,34 @@ FROM (
 WHERE row_rank = 1;
 
 CREATE VIEW fold.runs AS
-SELECT run_id, experiment_id, run_name, user_id, status, start_time, end_time, artifact_uri,
-       lifecycle_stage, deleted_time, seq, writer_id
+SELECT run_id,
+       CASE WHEN row_rank = experiment_id_rank THEN experiment_id END AS experiment_id,
+       CASE WHEN row_rank = run_name_rank THEN run_name END AS run_name,
+       CASE WHEN row_rank = user_id_rank THEN user_id END AS user_id,
+       CASE WHEN row_rank = status_rank THEN status END AS status,
+       CASE WHEN row_rank = start_time_rank THEN start_time END AS start_time,
+       CASE WHEN row_rank = end_time_rank THEN end_time END AS end_time,
+       CASE WHEN row_rank = artifact_uri_rank THEN artifact_uri END AS artifact_uri,
+       CASE WHEN row_rank = lifecycle_stage_rank THEN lifecycle_stage END AS lifecycle_stage,
+       CASE WHEN row_rank = deleted_time_rank THEN deleted_time END AS deleted_time,
+       seq, writer_id
 FROM (
-  SELECT run_id,
-         first_value(experiment_id IGNORE NULLS) OVER w AS experiment_id,
-         first_value(run_name IGNORE NULLS) OVER w AS run_name,
-         first_value(user_id IGNORE NULLS) OVER w AS user_id,
-         first_value(status IGNORE NULLS) OVER w AS status,
-         first_value(start_time IGNORE NULLS) OVER w AS start_time,
-         first_value(end_time IGNORE NULLS) OVER w AS end_time,
-         first_value(artifact_uri IGNORE NULLS) OVER w AS artifact_uri,
-         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
-         first_value(deleted_time IGNORE NULLS) OVER w AS deleted_time,
-         seq, writer_id,
-         row_number() OVER w AS row_rank
-  FROM raw.runs
-  WINDOW w AS (PARTITION BY run_id ORDER BY seq DESC, writer_id DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-) changes
-WHERE row_rank = 1;
+  SELECT *,
+         min(CASE WHEN experiment_id IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS experiment_id_rank,
+         min(CASE WHEN run_name IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS run_name_rank,
+         min(CASE WHEN user_id IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS user_id_rank,
+         min(CASE WHEN status IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS status_rank,
+         min(CASE WHEN start_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS start_time_rank,
+         min(CASE WHEN end_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS end_time_rank,
+         min(CASE WHEN artifact_uri IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS artifact_uri_rank,
+         min(CASE WHEN lifecycle_stage IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS lifecycle_stage_rank,
+         min(CASE WHEN deleted_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS deleted_time_rank
+  FROM (
+    SELECT *, row_number() OVER (PARTITION BY run_id ORDER BY seq DESC, writer_id DESC) AS row_rank
+    FROM raw.runs
+  ) ranked
+) winners
+WHERE row_rank IN (experiment_id_rank, run_name_rank, user_id_rank, status_rank, start_time_rank, end_time_rank, artifact_uri_rank, lifecycle_stage_rank, deleted_time_rank);
 
 -- Params are write-once: the earliest row wins.
 CREATE VIEW fold.params AS
@@ -95,9 +112,22 @@ FROM raw.model_links;
 
 -- The tables users query.
 
+-- Each field of an experiment or run is its latest non-null value.
 CREATE VIEW experiments AS
 SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
-FROM fold.experiments;
+FROM (
+  SELECT experiment_id,
+         first_value(name IGNORE NULLS) OVER w AS name,
+         first_value(artifact_location IGNORE NULLS) OVER w AS artifact_location,
+         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
+         first_value(creation_time IGNORE NULLS) OVER w AS creation_time,
+         first_value(last_update_time IGNORE NULLS) OVER w AS last_update_time,
+         row_number() OVER w AS row_rank
+  FROM raw.experiments
+  WINDOW w AS (PARTITION BY experiment_id ORDER BY seq DESC, writer_id DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+) changes
+WHERE row_rank = 1;
 
 CREATE VIEW experiment_tags AS
 SELECT experiment_id, key, value
@@ -112,10 +142,26 @@ SELECT r.run_id, r.run_name, r.experiment_id, r.user_id, r.status, r.start_time,
        parent.value AS parent_run_id,
        CASE WHEN r.lifecycle_stage = 'deleted' THEN r.deleted_time
             WHEN e.lifecycle_stage = 'deleted' THEN e.last_update_time END AS deleted_time
-FROM fold.runs r
-LEFT JOIN fold.experiments e ON e.experiment_id = r.experiment_id
+FROM (
+  SELECT run_id,
+         first_value(experiment_id IGNORE NULLS) OVER w AS experiment_id,
+         first_value(run_name IGNORE NULLS) OVER w AS run_name,
+         first_value(user_id IGNORE NULLS) OVER w AS user_id,
+         first_value(status IGNORE NULLS) OVER w AS status,
+         first_value(start_time IGNORE NULLS) OVER w AS start_time,
+         first_value(end_time IGNORE NULLS) OVER w AS end_time,
+         first_value(artifact_uri IGNORE NULLS) OVER w AS artifact_uri,
+         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
+         first_value(deleted_time IGNORE NULLS) OVER w AS deleted_time,
+         row_number() OVER w AS row_rank
+  FROM raw.runs
+  WINDOW w AS (PARTITION BY run_id ORDER BY seq DESC, writer_id DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+) r
+LEFT JOIN experiments e ON e.experiment_id = r.experiment_id
 LEFT JOIN fold.tags parent
-       ON parent.run_id = r.run_id AND parent.key = 'mlflow.parentRunId' AND parent.value IS NOT NULL;
+       ON parent.run_id = r.run_id AND parent.key = 'mlflow.parentRunId' AND parent.value IS NOT NULL
+WHERE r.row_rank = 1;
 
 CREATE VIEW params AS
 SELECT run_id, key, value FROM fold.params;
@@ -124,7 +170,7 @@ SELECT run_id, key, value FROM fold.params;
 CREATE VIEW tags AS
 SELECT run_id, key, value FROM fold.tags WHERE value IS NOT NULL
 UNION ALL
-SELECT run_id, 'mlflow.runName' AS key, run_name AS value FROM fold.runs WHERE run_name IS NOT NULL;
+SELECT run_id, 'mlflow.runName' AS key, run_name AS value FROM runs WHERE run_name IS NOT NULL;
 
 CREATE VIEW metrics AS
 SELECT run_id, key, value, timestamp, step, dataset_name, dataset_digest, model_id

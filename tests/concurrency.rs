@@ -1,0 +1,207 @@
+//! Concurrent writers on one local store, with compaction running at the same
+//! time: four independent `Store` handles, each on its own Tokio runtime and OS
+//! thread (as separate processes would be), plus a compactor. Afterwards every
+//! acknowledged metric, param and tag is present exactly once.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+use runql::api::CreateRun;
+use runql::model::{Metric, Param, Tag};
+use runql::{Store, StoreOptions};
+
+const WRITERS: usize = 4;
+const ROUNDS: usize = 25;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// What one writer logged and had acknowledged: (run_id, kind, key, value).
+type Acknowledged = Vec<(String, &'static str, String, String)>;
+
+fn writer(location: String, writer: usize) -> Acknowledged {
+    runtime().block_on(async move {
+        // A low threshold so writers also trigger compaction themselves.
+        let store = Store::open_with(&location, StoreOptions::default().auto_compact_files(8))
+            .await
+            .unwrap();
+        let run = store
+            .create_run(CreateRun {
+                experiment_id: Some("0".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let run_id = run.info.run_id;
+        let mut acknowledged = Acknowledged::new();
+        for round in 0..ROUNDS {
+            let value = (writer * 1000 + round) as f64;
+            if round % 2 == 0 {
+                store
+                    .log_metric(
+                        &run_id,
+                        Metric::new(
+                            "single",
+                            value,
+                            1_700_000_000_000 + round as i64,
+                            round as i64,
+                        ),
+                    )
+                    .await
+                    .unwrap();
+                acknowledged.push((
+                    run_id.clone(),
+                    "metric",
+                    "single".into(),
+                    format!("{value:?}"),
+                ));
+            } else {
+                let metrics = vec![
+                    Metric::new("batched", value, 1_700_000_000_000, round as i64),
+                    Metric::new("batched", value + 0.5, 1_700_000_000_001, round as i64),
+                ];
+                let params = vec![Param::new(format!("p{round}"), format!("v{writer}"))];
+                let tags = vec![Tag::new(format!("t{round}"), format!("w{writer}"))];
+                store
+                    .log_batch(&run_id, metrics, params, tags)
+                    .await
+                    .unwrap();
+                acknowledged.push((
+                    run_id.clone(),
+                    "metric",
+                    "batched".into(),
+                    format!("{value:?}"),
+                ));
+                acknowledged.push((
+                    run_id.clone(),
+                    "metric",
+                    "batched".into(),
+                    format!("{:?}", value + 0.5),
+                ));
+                acknowledged.push((
+                    run_id.clone(),
+                    "param",
+                    format!("p{round}"),
+                    format!("v{writer}"),
+                ));
+                acknowledged.push((
+                    run_id.clone(),
+                    "tag",
+                    format!("t{round}"),
+                    format!("w{writer}"),
+                ));
+            }
+        }
+        acknowledged
+    })
+}
+
+async fn rows(ctx: &SessionContext, sql: &str) -> Vec<(String, String, String)> {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut out = Vec::new();
+    for batch in &batches {
+        let text: Vec<_> = (0..3)
+            .map(|i| cast(batch.column(i), &DataType::Utf8).unwrap())
+            .collect();
+        for row in 0..batch.num_rows() {
+            let cell = |i: usize| text[i].as_string::<i32>().value(row).to_string();
+            assert!(text.iter().all(|c| c.is_valid(row)));
+            out.push((cell(0), cell(1), cell(2)));
+        }
+    }
+    out
+}
+
+#[test]
+fn concurrent_writers_and_compaction_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap().to_string();
+    // Create the store once, so writers race on data, not on table creation.
+    runtime().block_on(Store::open(&location)).unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let compactor = {
+        let (location, stop) = (location.clone(), stop.clone());
+        std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let store = Store::open(&location).await.unwrap();
+                let mut compactions = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    // Losing a race to a writer's own compaction is allowed; losing data is not.
+                    if store.compact().await.is_ok() {
+                        compactions += 1;
+                    }
+                }
+                compactions
+            })
+        })
+    };
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let location = location.clone();
+            std::thread::spawn(move || writer(location, w))
+        })
+        .collect();
+    let acknowledged: Vec<_> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    stop.store(true, Ordering::Relaxed);
+    let compactions = compactor.join().unwrap();
+    assert!(
+        compactions > 0,
+        "the compactor never completed a compaction"
+    );
+
+    runtime().block_on(async {
+        let store = Store::open(&location).await.unwrap();
+        let ctx = SessionContext::new();
+        runql::register(&ctx, &store).await.unwrap();
+        let metrics = rows(
+            &ctx,
+            "SELECT run_id, key, CAST(value AS VARCHAR) FROM metrics",
+        )
+        .await;
+        let params = rows(&ctx, "SELECT run_id, key, value FROM params").await;
+        let tags = rows(
+            &ctx,
+            "SELECT run_id, key, value FROM tags WHERE key <> 'mlflow.runName'",
+        )
+        .await;
+        for (kind, found) in [("metric", &metrics), ("param", &params), ("tag", &tags)] {
+            let expected: Vec<_> = acknowledged
+                .iter()
+                .filter(|a| a.1 == kind)
+                .map(|a| (a.0.clone(), a.2.clone(), a.3.clone()))
+                .collect();
+            let unique: HashSet<_> = found.iter().cloned().collect();
+            assert_eq!(
+                unique.len(),
+                found.len(),
+                "duplicate {kind}s after concurrent writes"
+            );
+            assert_eq!(found.len(), expected.len(), "{kind} count");
+            for entry in &expected {
+                assert!(
+                    unique.contains(entry),
+                    "acknowledged {kind} {entry:?} is missing"
+                );
+            }
+        }
+        // Even rounds log one metric, odd rounds two.
+        assert_eq!(
+            metrics.len(),
+            WRITERS * (ROUNDS.div_ceil(2) + ROUNDS / 2 * 2)
+        );
+    });
+}
