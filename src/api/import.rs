@@ -188,7 +188,7 @@ impl Store {
             if new_runs.contains(run_id) {
                 return Ok(());
             }
-            match stored_runs.get(run_id) {
+            match stored_runs.get(run_id).map(|(active, _)| *active) {
                 Some(true) => Ok(()),
                 Some(false) => Err(at_row(
                     table,
@@ -278,7 +278,7 @@ impl Store {
             .iter()
             .map(|r| RunChange {
                 run_id: r.run_id.clone(),
-                experiment_id: Some(r.experiment_id.clone()),
+                experiment_id: r.experiment_id.clone(),
                 run_name: Some(r.run_name.clone().unwrap_or_else(|| r.run_id.clone())),
                 user_id: Some(r.user_id.clone().unwrap_or_default()),
                 status: Some(r.status.as_str().into()),
@@ -298,10 +298,27 @@ impl Store {
             .tags
             .iter()
             .partition(|(_, tag)| tag.key == RUN_NAME_TAG);
-        run_changes.extend(name_tags.into_iter().map(|(run_id, tag)| RunChange {
-            run_id: run_id.clone(),
-            run_name: Some(tag.value.clone()),
-            ..Default::default()
+        let experiment_of: HashMap<&str, &str> = import
+            .runs
+            .iter()
+            .map(|r| (r.run_id.as_str(), r.experiment_id.as_str()))
+            .chain(
+                stored_runs
+                    .iter()
+                    .map(|(id, (_, experiment))| (id.as_str(), experiment.as_str())),
+            )
+            .collect();
+        run_changes.extend(name_tags.into_iter().map(|(run_id, tag)| {
+            RunChange {
+                run_id: run_id.clone(),
+                experiment_id: experiment_of
+                    .get(run_id.as_str())
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string(),
+                run_name: Some(tag.value.clone()),
+                ..Default::default()
+            }
         }));
         let tag_changes: Vec<KeyChange> = tags
             .into_iter()
@@ -344,27 +361,32 @@ impl Store {
         Ok(report)
     }
 
-    /// Whether each of the given runs exists (and is active) in the store.
-    async fn stored_run_stages(&self, run_ids: &HashSet<&str>) -> Result<HashMap<String, bool>> {
+    /// For each of the given runs in the store: whether it is active, and its experiment.
+    async fn stored_run_stages(
+        &self,
+        run_ids: &HashSet<&str>,
+    ) -> Result<HashMap<String, (bool, String)>> {
         if run_ids.is_empty() {
             return Ok(HashMap::new());
         }
         let batches = self
-            .query("SELECT run_id, lifecycle_stage FROM runs", vec![])
+            .query(
+                "SELECT run_id, lifecycle_stage, experiment_id FROM runs",
+                vec![],
+            )
             .await?;
         let rows = Rows::new(&batches);
         Ok(rows
             .strings("run_id")?
             .into_iter()
             .zip(rows.strings("lifecycle_stage")?)
-            .filter_map(|(id, stage)| {
+            .zip(rows.strings("experiment_id")?)
+            .filter_map(|((id, stage), experiment)| {
                 let id = id?;
-                run_ids.contains(id.as_str()).then(|| {
-                    (
-                        id,
-                        stage.as_deref() == Some(LifecycleStage::Active.as_str()),
-                    )
-                })
+                let active = stage.as_deref() == Some(LifecycleStage::Active.as_str());
+                run_ids
+                    .contains(id.as_str())
+                    .then(|| (id, (active, experiment.unwrap_or_default())))
             })
             .collect())
     }

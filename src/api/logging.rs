@@ -66,7 +66,7 @@ impl Store {
             }
         }
         let params = distinct_params(params)?;
-        self.active_run(run_id).await?;
+        let run = self.active_run(run_id).await?;
         let params = self.new_params(run_id, params).await?;
 
         let mut unique_metrics: Vec<Metric> = Vec::with_capacity(metrics.len());
@@ -99,6 +99,7 @@ impl Store {
         if let Some(name) = name_tags.last() {
             let change = RunChange {
                 run_id: run_id.to_string(),
+                experiment_id: run.experiment_id,
                 run_name: Some(name.value.clone()),
                 ..Default::default()
             };

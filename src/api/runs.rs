@@ -120,7 +120,7 @@ impl Store {
         };
         let change = RunChange {
             run_id: run_id.clone(),
-            experiment_id: Some(info.experiment_id.clone()),
+            experiment_id: info.experiment_id.clone(),
             run_name: Some(run_name),
             user_id: Some(info.user_id.clone()),
             status: Some(info.status.as_str().into()),
@@ -199,6 +199,7 @@ impl Store {
         let mut info = self.active_run(run_id).await?;
         let change = RunChange {
             run_id: run_id.to_string(),
+            experiment_id: info.experiment_id.clone(),
             status: status.map(|s| s.as_str().to_string()),
             end_time,
             run_name: run_name.map(str::to_string),
@@ -218,24 +219,39 @@ impl Store {
     /// Soft-deletes a run: it keeps its data, reads as `deleted`, and can be restored.
     pub async fn delete_run(&self, run_id: &str) -> Result<()> {
         validate_run_id(run_id)?;
-        self.run_info(run_id).await?;
-        self.set_lifecycle(&[run_id.to_string()], LifecycleStage::Deleted)
-            .await
+        let run = self.run_info(run_id).await?;
+        self.set_lifecycle(
+            &[run_id.to_string()],
+            &run.experiment_id,
+            LifecycleStage::Deleted,
+        )
+        .await
     }
 
     pub async fn restore_run(&self, run_id: &str) -> Result<()> {
         validate_run_id(run_id)?;
-        self.run_info(run_id).await?;
-        self.set_lifecycle(&[run_id.to_string()], LifecycleStage::Active)
-            .await
+        let run = self.run_info(run_id).await?;
+        self.set_lifecycle(
+            &[run_id.to_string()],
+            &run.experiment_id,
+            LifecycleStage::Active,
+        )
+        .await
     }
 
-    async fn set_lifecycle(&self, run_ids: &[String], stage: LifecycleStage) -> Result<()> {
+    /// Marks runs of one experiment deleted or active, in one commit.
+    async fn set_lifecycle(
+        &self,
+        run_ids: &[String],
+        experiment_id: &str,
+        stage: LifecycleStage,
+    ) -> Result<()> {
         let now = now_millis();
         let changes: Vec<RunChange> = run_ids
             .iter()
             .map(|id| RunChange {
                 run_id: id.clone(),
+                experiment_id: experiment_id.to_string(),
                 lifecycle_stage: Some(stage.as_str().into()),
                 deleted_time: (stage == LifecycleStage::Deleted).then_some(now),
                 ..Default::default()
@@ -266,7 +282,8 @@ impl Store {
                 limit,
             )
             .await?;
-        self.set_lifecycle(&ids, LifecycleStage::Deleted).await?;
+        self.set_lifecycle(&ids, experiment_id, LifecycleStage::Deleted)
+            .await?;
         Ok(ids.len())
     }
 
@@ -290,7 +307,8 @@ impl Store {
                 limit,
             )
             .await?;
-        self.set_lifecycle(&ids, LifecycleStage::Active).await?;
+        self.set_lifecycle(&ids, experiment_id, LifecycleStage::Active)
+            .await?;
         Ok(ids.len())
     }
 

@@ -23,11 +23,12 @@ pub struct ExperimentChange {
     pub last_update_time: Option<Millis>,
 }
 
-/// A change to a run: `None` fields are left as they are.
+/// A change to a run: `None` fields are left as they are. Every change names the
+/// run's experiment, which never changes, so filters on it can skip files.
 #[derive(Debug, Clone, Default)]
 pub struct RunChange {
     pub run_id: String,
-    pub experiment_id: Option<String>,
+    pub experiment_id: String,
     pub run_name: Option<String>,
     pub user_id: Option<String>,
     pub status: Option<String>,
@@ -86,7 +87,7 @@ pub fn experiment_changes(changes: &[ExperimentChange], clock: &Clock) -> Result
 pub fn run_changes(changes: &[RunChange], clock: &Clock) -> Result<RecordBatch> {
     let mut columns = vec![
         text(changes.iter().map(|c| Some(c.run_id.as_str()))),
-        text(changes.iter().map(|c| c.experiment_id.as_deref())),
+        text(changes.iter().map(|c| Some(c.experiment_id.as_str()))),
         text(changes.iter().map(|c| c.run_name.as_deref())),
         text(changes.iter().map(|c| c.user_id.as_deref())),
         text(changes.iter().map(|c| c.status.as_deref())),

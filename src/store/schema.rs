@@ -122,7 +122,7 @@ impl RawTable {
             .collect(),
             RawTable::Runs => [
                 text("run_id", false),
-                text("experiment_id", true),
+                text("experiment_id", false),
                 text("run_name", true),
                 text("user_id", true),
                 text("status", true),

@@ -17,6 +17,8 @@ CREATE SCHEMA IF NOT EXISTS fold;
 
 -- Runs and experiments: keep each field's winning row with its own (seq, writer_id),
 -- with the fields it did not win nulled, and drop rows that win nothing.
+-- Every run row carries its (never changing) experiment_id, so filters on it
+-- reach the scan.
 CREATE VIEW fold.experiments AS
 SELECT experiment_id,
        CASE WHEN row_rank = name_rank THEN name END AS name,
@@ -50,7 +52,7 @@ WHERE row_rank = 1;
 
 CREATE VIEW fold.runs AS
 SELECT run_id,
-       CASE WHEN row_rank = experiment_id_rank THEN experiment_id END AS experiment_id,
+       experiment_id,
        CASE WHEN row_rank = run_name_rank THEN run_name END AS run_name,
        CASE WHEN row_rank = user_id_rank THEN user_id END AS user_id,
        CASE WHEN row_rank = status_rank THEN status END AS status,
@@ -62,21 +64,20 @@ SELECT run_id,
        seq, writer_id
 FROM (
   SELECT *,
-         min(CASE WHEN experiment_id IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS experiment_id_rank,
-         min(CASE WHEN run_name IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS run_name_rank,
-         min(CASE WHEN user_id IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS user_id_rank,
-         min(CASE WHEN status IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS status_rank,
-         min(CASE WHEN start_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS start_time_rank,
-         min(CASE WHEN end_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS end_time_rank,
-         min(CASE WHEN artifact_uri IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS artifact_uri_rank,
-         min(CASE WHEN lifecycle_stage IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS lifecycle_stage_rank,
-         min(CASE WHEN deleted_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id) AS deleted_time_rank
+         min(CASE WHEN run_name IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS run_name_rank,
+         min(CASE WHEN user_id IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS user_id_rank,
+         min(CASE WHEN status IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS status_rank,
+         min(CASE WHEN start_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS start_time_rank,
+         min(CASE WHEN end_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS end_time_rank,
+         min(CASE WHEN artifact_uri IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS artifact_uri_rank,
+         min(CASE WHEN lifecycle_stage IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS lifecycle_stage_rank,
+         min(CASE WHEN deleted_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY run_id, experiment_id) AS deleted_time_rank
   FROM (
-    SELECT *, row_number() OVER (PARTITION BY run_id ORDER BY seq DESC, writer_id DESC) AS row_rank
+    SELECT *, row_number() OVER (PARTITION BY run_id, experiment_id ORDER BY seq DESC, writer_id DESC) AS row_rank
     FROM raw.runs
   ) ranked
 ) winners
-WHERE row_rank IN (experiment_id_rank, run_name_rank, user_id_rank, status_rank, start_time_rank, end_time_rank, artifact_uri_rank, lifecycle_stage_rank, deleted_time_rank);
+WHERE row_rank IN (run_name_rank, user_id_rank, status_rank, start_time_rank, end_time_rank, artifact_uri_rank, lifecycle_stage_rank, deleted_time_rank);
 
 -- Params are write-once: the earliest row wins.
 CREATE VIEW fold.params AS
@@ -144,7 +145,7 @@ SELECT r.run_id, r.run_name, r.experiment_id, r.user_id, r.status, r.start_time,
             WHEN e.lifecycle_stage = 'deleted' THEN e.last_update_time END AS deleted_time
 FROM (
   SELECT run_id,
-         first_value(experiment_id IGNORE NULLS) OVER w AS experiment_id,
+         experiment_id,
          first_value(run_name IGNORE NULLS) OVER w AS run_name,
          first_value(user_id IGNORE NULLS) OVER w AS user_id,
          first_value(status IGNORE NULLS) OVER w AS status,
@@ -155,7 +156,7 @@ FROM (
          first_value(deleted_time IGNORE NULLS) OVER w AS deleted_time,
          row_number() OVER w AS row_rank
   FROM raw.runs
-  WINDOW w AS (PARTITION BY run_id ORDER BY seq DESC, writer_id DESC
+  WINDOW w AS (PARTITION BY run_id, experiment_id ORDER BY seq DESC, writer_id DESC
                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ) r
 LEFT JOIN experiments e ON e.experiment_id = r.experiment_id
