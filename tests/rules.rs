@@ -512,7 +512,9 @@ async fn batches_over_the_limits_are_refused_whole() {
     let f = fixture().await;
     let run = &f.run_id;
     let before = state(&f.ctx).await;
-    let over: Vec<(&str, Vec<Metric>, Vec<Tag>, Vec<Tag>)> = vec![
+    // (what, metrics, params, tags)
+    type Batch = (&'static str, Vec<Metric>, Vec<Tag>, Vec<Tag>);
+    let over: Vec<Batch> = vec![
         ("1001 metrics", metrics(1001), vec![], vec![]),
         ("101 params", vec![], params(101), vec![]),
         ("101 tags", vec![], vec![], tags(101)),
@@ -1122,7 +1124,7 @@ async fn deleting_an_experiment_deletes_its_runs_until_restored() {
              WHERE experiment_id = '{exp}' ORDER BY run_id"
         )
     };
-    let mut ids = vec![f.run_id.clone(), second.clone()];
+    let mut ids = [f.run_id.clone(), second.clone()];
     ids.sort();
 
     f.store.delete_experiment(exp).await.unwrap();

@@ -237,10 +237,10 @@ impl Store {
         .strings("experiment_id")?;
         let mut found = Vec::new();
         for id in ids.into_iter().flatten() {
-            if let Some(experiment) = self.find_experiment(&id).await? {
-                if view.admits(experiment.lifecycle_stage) {
-                    found.push(experiment);
-                }
+            if let Some(experiment) = self.find_experiment(&id).await?
+                && view.admits(experiment.lifecycle_stage)
+            {
+                found.push(experiment);
             }
         }
         Ok(found)

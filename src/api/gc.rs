@@ -35,12 +35,12 @@ impl Store {
     /// experiments (with all their runs). Rows leave the current table versions at
     /// once, and their data files are deleted, so the data is gone for good.
     pub async fn gc(&self, options: GcOptions) -> Result<GcReport> {
-        if let Some(older) = options.older_than_millis {
-            if older < 0 {
-                return Err(RunqlError::invalid(format!(
-                    "older_than must not be negative, got {older} ms"
-                )));
-            }
+        if let Some(older) = options.older_than_millis
+            && older < 0
+        {
+            return Err(RunqlError::invalid(format!(
+                "older_than must not be negative, got {older} ms"
+            )));
         }
         let cutoff = now_millis() - options.older_than_millis.unwrap_or(0);
         let selective = !options.run_ids.is_empty() || !options.experiment_ids.is_empty();

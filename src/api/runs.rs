@@ -62,13 +62,13 @@ impl Store {
             validate_tag(tag)?;
         }
         let name_tag = request.tags.iter().rev().find(|t| t.key == RUN_NAME_TAG);
-        if let (Some(name), Some(tag)) = (&request.run_name, name_tag) {
-            if *name != tag.value {
-                return Err(RunqlError::invalid(format!(
-                    "run_name '{name}' and tag {RUN_NAME_TAG} '{}' disagree; give one, or the same value",
-                    tag.value
-                )));
-            }
+        if let (Some(name), Some(tag)) = (&request.run_name, name_tag)
+            && *name != tag.value
+        {
+            return Err(RunqlError::invalid(format!(
+                "run_name '{name}' and tag {RUN_NAME_TAG} '{}' disagree; give one, or the same value",
+                tag.value
+            )));
         }
         let run_id = match request.run_id {
             Some(id) => {
@@ -189,12 +189,12 @@ impl Store {
         if let Some(name) = run_name {
             validate_run_name(name)?;
         }
-        if let Some(end) = end_time {
-            if end < 0 {
-                return Err(RunqlError::invalid(format!(
-                    "end_time must be milliseconds since the epoch, got {end}"
-                )));
-            }
+        if let Some(end) = end_time
+            && end < 0
+        {
+            return Err(RunqlError::invalid(format!(
+                "end_time must be milliseconds since the epoch, got {end}"
+            )));
         }
         let mut info = self.active_run(run_id).await?;
         let change = RunChange {

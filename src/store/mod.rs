@@ -379,10 +379,10 @@ impl Store {
             return;
         }
         for kind in touched {
-            if let Ok(files) = self.table(*kind).file_count().await {
-                if files > threshold {
-                    let _ = self.compact_table(*kind).await;
-                }
+            if let Ok(files) = self.table(*kind).file_count().await
+                && files > threshold
+            {
+                let _ = self.compact_table(*kind).await;
             }
         }
     }
