@@ -63,17 +63,13 @@ impl<'a> Rows<'a> {
     /// Timestamps as milliseconds since the epoch.
     pub fn millis(&self, name: &str) -> Result<Vec<Option<Millis>>> {
         let ms = DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None);
-        let arrays = self.column(name, &ms)?;
-        Ok(arrays
-            .iter()
-            .flat_map(|a| {
-                let as_int = cast(a, &DataType::Int64).expect("timestamp to int64 cast");
-                as_int
-                    .as_primitive::<Int64Type>()
-                    .iter()
-                    .collect::<Vec<_>>()
-            })
-            .collect())
+        let mut out = Vec::with_capacity(self.len());
+        for array in self.column(name, &ms)? {
+            let as_int =
+                cast(&array, &DataType::Int64).context(|| format!("reading column {name}"))?;
+            out.extend(as_int.as_primitive::<Int64Type>().iter());
+        }
+        Ok(out)
     }
 
     pub fn floats(&self, name: &str) -> Result<Vec<Option<f64>>> {

@@ -265,13 +265,16 @@ impl Store {
     /// compaction commits the rest, so the write ends whole, never half-visible.
     pub(crate) async fn write(&self, write: WriteSet) -> Result<()> {
         let touched: Vec<RawTable> = write.parts.keys().copied().collect();
-        match write.parts.len() {
-            0 => return Ok(()),
-            1 => {
-                let (kind, batches) = write.parts.into_iter().next().expect("one part");
+        let single = (write.parts.len() == 1)
+            .then(|| write.parts.first_key_value().map(|(kind, _)| *kind))
+            .flatten();
+        match single {
+            _ if write.parts.is_empty() => return Ok(()),
+            Some(kind) => {
+                let batches = write.parts.into_values().flatten().collect();
                 self.table(kind).append(batches).await?;
             }
-            _ => {
+            None => {
                 let mut staged = BTreeMap::new();
                 for (kind, batches) in write.parts {
                     let adds = self.table(kind).stage(batches).await?;

@@ -113,6 +113,19 @@ pub fn key_changes(table: RawTable, changes: &[KeyChange], clock: &Clock) -> Res
     batch(table, columns)
 }
 
+/// The stored form of a metric value. Every NaN is stored as the one quiet NaN
+/// and -0.0 as 0.0: engines disagree on ordering and deduplicating NaN payloads
+/// and signed zeros, and MLflow gives them no meaning.
+fn canonical(value: f64) -> f64 {
+    if value.is_nan() {
+        f64::NAN
+    } else if value == 0.0 {
+        0.0
+    } else {
+        value
+    }
+}
+
 /// Metric rows, each with the run it belongs to.
 pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
     let columns = vec![
@@ -121,7 +134,7 @@ pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
         Arc::new(
             entries
                 .iter()
-                .map(|(_, m)| Some(m.value))
+                .map(|(_, m)| Some(canonical(m.value)))
                 .collect::<Float64Array>(),
         ) as ArrayRef,
         times(entries.iter().map(|(_, m)| Some(m.timestamp))),

@@ -142,8 +142,8 @@ def render_column(column):
 
 
 def arrow_result(con, sql):
-    result = con.execute(sql)
-    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    relation = con.sql(sql)
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
     return fetch()
 
 
