@@ -40,19 +40,10 @@ impl Store {
         }
         self.ensure_name_free(name).await?;
         let experiment_id = new_experiment_id();
-        let now = now_millis();
-        let change = ExperimentChange {
-            experiment_id: experiment_id.clone(),
-            name: Some(name.to_string()),
-            artifact_location: Some(
-                artifact_location
-                    .map(str::to_string)
-                    .unwrap_or_else(|| self.artifact_root(&experiment_id)),
-            ),
-            lifecycle_stage: Some(LifecycleStage::Active.as_str().into()),
-            creation_time: Some(now),
-            last_update_time: Some(now),
-        };
+        let location = artifact_location
+            .map(str::to_string)
+            .unwrap_or_else(|| self.artifact_root(&experiment_id));
+        let change = ExperimentChange::created(&experiment_id, name, location, now_millis());
         let mut write = WriteSet::new();
         write.add(
             RawTable::Experiments,

@@ -260,17 +260,17 @@ impl Store {
         let experiment_changes: Vec<ExperimentChange> = import
             .experiments
             .iter()
-            .map(|e| ExperimentChange {
-                experiment_id: e.experiment_id.clone(),
-                name: Some(e.name.clone()),
-                artifact_location: Some(
-                    e.artifact_location
-                        .clone()
-                        .unwrap_or_else(|| self.artifact_root(&e.experiment_id)),
-                ),
-                lifecycle_stage: Some(LifecycleStage::Active.as_str().into()),
-                creation_time: Some(e.creation_time.unwrap_or(now)),
-                last_update_time: Some(e.creation_time.unwrap_or(now)),
+            .map(|e| {
+                let location = e
+                    .artifact_location
+                    .clone()
+                    .unwrap_or_else(|| self.artifact_root(&e.experiment_id));
+                ExperimentChange::created(
+                    &e.experiment_id,
+                    &e.name,
+                    location,
+                    e.creation_time.unwrap_or(now),
+                )
             })
             .collect();
         let mut run_changes: Vec<RunChange> = import

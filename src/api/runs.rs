@@ -270,21 +270,16 @@ impl Store {
         max_timestamp_millis: Millis,
         max_runs: Option<i64>,
     ) -> Result<usize> {
-        let limit = max_runs.unwrap_or(MAX_BULK_RUNS);
-        validate_max_runs(limit)?;
-        self.get_experiment(experiment_id).await?;
-        let ids = self
-            .bulk_candidates(
-                "lifecycle_stage = 'active' AND start_time <= to_timestamp_millis($2) \
-                 ORDER BY start_time, run_id",
-                experiment_id,
-                max_timestamp_millis,
-                limit,
-            )
-            .await?;
-        self.set_lifecycle(&ids, experiment_id, LifecycleStage::Deleted)
-            .await?;
-        Ok(ids.len())
+        let candidates = "lifecycle_stage = 'active' AND start_time <= to_timestamp_millis($2) \
+                          ORDER BY start_time, run_id";
+        self.bulk_lifecycle(
+            experiment_id,
+            candidates,
+            max_timestamp_millis,
+            max_runs,
+            LifecycleStage::Deleted,
+        )
+        .await
     }
 
     /// Restores up to `max_runs` runs of an experiment deleted at or after
@@ -295,20 +290,33 @@ impl Store {
         min_timestamp_millis: Millis,
         max_runs: Option<i64>,
     ) -> Result<usize> {
+        let candidates = "lifecycle_stage = 'deleted' AND deleted_time >= to_timestamp_millis($2) \
+                          ORDER BY deleted_time DESC, run_id";
+        self.bulk_lifecycle(
+            experiment_id,
+            candidates,
+            min_timestamp_millis,
+            max_runs,
+            LifecycleStage::Active,
+        )
+        .await
+    }
+
+    async fn bulk_lifecycle(
+        &self,
+        experiment_id: &str,
+        candidates: &str,
+        millis: Millis,
+        max_runs: Option<i64>,
+        stage: LifecycleStage,
+    ) -> Result<usize> {
         let limit = max_runs.unwrap_or(MAX_BULK_RUNS);
         validate_max_runs(limit)?;
         self.get_experiment(experiment_id).await?;
         let ids = self
-            .bulk_candidates(
-                "lifecycle_stage = 'deleted' AND deleted_time >= to_timestamp_millis($2) \
-                 ORDER BY deleted_time DESC, run_id",
-                experiment_id,
-                min_timestamp_millis,
-                limit,
-            )
+            .bulk_candidates(candidates, experiment_id, millis, limit)
             .await?;
-        self.set_lifecycle(&ids, experiment_id, LifecycleStage::Active)
-            .await?;
+        self.set_lifecycle(&ids, experiment_id, stage).await?;
         Ok(ids.len())
     }
 

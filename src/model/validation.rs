@@ -128,31 +128,26 @@ pub fn validate_length(what: &str, value: &str, limit: usize) -> Result<()> {
     Ok(())
 }
 
-pub fn validate_param(param: &Tag) -> Result<()> {
-    validate_key(KeyKind::Param, &param.key)?;
+/// A key and its value, with the value limit of the key's kind.
+fn validate_entry(kind: KeyKind, entry: &Tag, value_limit: usize) -> Result<()> {
+    validate_key(kind, &entry.key)?;
     validate_length(
-        &format!("param '{}' value", param.key),
-        &param.value,
-        MAX_PARAM_VALUE_LENGTH,
+        &format!("{} '{}' value", kind.noun(), entry.key),
+        &entry.value,
+        value_limit,
     )
+}
+
+pub fn validate_param(param: &Tag) -> Result<()> {
+    validate_entry(KeyKind::Param, param, MAX_PARAM_VALUE_LENGTH)
 }
 
 pub fn validate_tag(tag: &Tag) -> Result<()> {
-    validate_key(KeyKind::Tag, &tag.key)?;
-    validate_length(
-        &format!("tag '{}' value", tag.key),
-        &tag.value,
-        MAX_TAG_VALUE_LENGTH,
-    )
+    validate_entry(KeyKind::Tag, tag, MAX_TAG_VALUE_LENGTH)
 }
 
 pub fn validate_experiment_tag(tag: &Tag) -> Result<()> {
-    validate_key(KeyKind::ExperimentTag, &tag.key)?;
-    validate_length(
-        &format!("experiment tag '{}' value", tag.key),
-        &tag.value,
-        MAX_EXPERIMENT_TAG_VALUE_LENGTH,
-    )
+    validate_entry(KeyKind::ExperimentTag, tag, MAX_EXPERIMENT_TAG_VALUE_LENGTH)
 }
 
 pub fn validate_metric(metric: &Metric) -> Result<()> {

@@ -29,7 +29,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Result, RunqlError};
-use crate::model::{DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, LifecycleStage, now_millis};
+use crate::model::{DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, now_millis};
 use clock::Clock;
 use location::Location;
 use rows::ExperimentChange;
@@ -223,15 +223,12 @@ impl Store {
 
     /// MLflow's experiment `0`, "Default", which exists from the start.
     async fn create_default_experiment(&self) -> Result<()> {
-        let now = now_millis();
-        let change = ExperimentChange {
-            experiment_id: DEFAULT_EXPERIMENT_ID.into(),
-            name: Some(DEFAULT_EXPERIMENT_NAME.into()),
-            artifact_location: Some(self.artifact_root(DEFAULT_EXPERIMENT_ID)),
-            lifecycle_stage: Some(LifecycleStage::Active.as_str().into()),
-            creation_time: Some(now),
-            last_update_time: Some(now),
-        };
+        let change = ExperimentChange::created(
+            DEFAULT_EXPERIMENT_ID,
+            DEFAULT_EXPERIMENT_NAME,
+            self.artifact_root(DEFAULT_EXPERIMENT_ID),
+            now_millis(),
+        );
         let mut write = WriteSet::new();
         write.add(
             RawTable::Experiments,

@@ -8,7 +8,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::error::{Context, Result};
-use crate::model::{DatasetInput, Metric, Millis, ModelLink};
+use crate::model::{DatasetInput, LifecycleStage, Metric, Millis, ModelLink};
 use crate::store::clock::Clock;
 use crate::store::schema::RawTable;
 
@@ -21,6 +21,25 @@ pub struct ExperimentChange {
     pub lifecycle_stage: Option<String>,
     pub creation_time: Option<Millis>,
     pub last_update_time: Option<Millis>,
+}
+
+impl ExperimentChange {
+    /// The first row of a new, active experiment.
+    pub fn created(
+        experiment_id: &str,
+        name: &str,
+        artifact_location: String,
+        created_at: Millis,
+    ) -> Self {
+        ExperimentChange {
+            experiment_id: experiment_id.to_string(),
+            name: Some(name.to_string()),
+            artifact_location: Some(artifact_location),
+            lifecycle_stage: Some(LifecycleStage::Active.as_str().into()),
+            creation_time: Some(created_at),
+            last_update_time: Some(created_at),
+        }
+    }
 }
 
 /// A change to a run: `None` fields are left as they are. Every change names the
