@@ -1,0 +1,1 @@
+//! Parsing `EXEC` statements (placeholder, being written).

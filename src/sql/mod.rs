@@ -1,0 +1,6 @@
+//! SQL statement routing: scripts are split into statements; `EXEC` statements
+//! go to the procedures, `INSERT INTO` runql's tables to the import path, and
+//! everything else to DataFusion.
+
+pub mod exec;
+pub mod script;
