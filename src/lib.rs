@@ -9,6 +9,7 @@ pub mod api;
 pub mod bench;
 pub mod error;
 pub mod model;
+pub mod procedures;
 pub mod sql;
 pub mod store;
 pub mod tables;

@@ -18,6 +18,7 @@ pub mod table;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Once};
 
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
@@ -423,6 +424,15 @@ impl Store {
         sql: &str,
         params: Vec<ScalarValue>,
     ) -> Result<Vec<RecordBatch>> {
+        Ok(self.query_with_schema(sql, params).await?.1)
+    }
+
+    /// Like [`Store::query`], with the result's schema even when there are no rows.
+    pub(crate) async fn query_with_schema(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let ctx = self.query_context().await?;
         let what = || format!("running query {sql}");
         let frame = ctx.sql(sql).await.context(what)?;
@@ -431,7 +441,8 @@ impl Store {
         } else {
             frame.with_param_values(params).context(what)?
         };
-        frame.collect().await.context(what)
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        Ok((schema, frame.collect().await.context(what)?))
     }
 }
 

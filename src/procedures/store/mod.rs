@@ -1,0 +1,4 @@
+//! Maintenance procedures on the whole store (`store.*`).
+
+pub mod compact;
+pub mod gc;
