@@ -18,7 +18,7 @@ pub struct ExperimentFilter {
 
 /// A fresh experiment id: a random positive 63-bit integer, as MLflow's file
 /// store makes them, so writers in different processes never collide.
-fn new_experiment_id() -> String {
+pub(crate) fn new_experiment_id() -> String {
     ((uuid::Uuid::new_v4().as_u64_pair().0) >> 1).to_string()
 }
 

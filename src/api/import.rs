@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    shown, validate_experiment_id, validate_experiment_name, validate_metric, validate_param,
-    validate_run_id, validate_run_name, validate_tag,
+    shown, validate_experiment_id, validate_experiment_name, validate_experiment_tag,
+    validate_metric, validate_param, validate_run_id, validate_run_name, validate_tag,
 };
 use crate::model::{
     LifecycleStage, Metric, Millis, Param, RUN_NAME_TAG, RunStatus, Tag, now_millis,
@@ -51,6 +51,8 @@ pub struct Import {
     pub params: Vec<(String, Param)>,
     pub tags: Vec<(String, Tag)>,
     pub metrics: Vec<(String, Metric)>,
+    /// Tags of experiments in this import or active ones already stored.
+    pub experiment_tags: Vec<(String, Tag)>,
 }
 
 /// How many rows of each kind an import wrote (repeated params are not rewritten).
@@ -61,6 +63,7 @@ pub struct ImportReport {
     pub params: usize,
     pub tags: usize,
     pub metrics: usize,
+    pub experiment_tags: usize,
 }
 
 fn at_row(table: &str, row: usize, error: RunqlError) -> RunqlError {
@@ -94,6 +97,9 @@ impl Store {
         }
         for (row, (_, metric)) in import.metrics.iter().enumerate() {
             validate_metric(metric).map_err(|e| at_row("metrics", row, e))?;
+        }
+        for (row, (_, tag)) in import.experiment_tags.iter().enumerate() {
+            validate_experiment_tag(tag).map_err(|e| at_row("experiment_tags", row, e))?;
         }
 
         // Experiments: new ids, and names not held by an active experiment.
@@ -132,6 +138,27 @@ impl Store {
                 });
             }
             experiment_ids.insert(experiment.experiment_id.clone(), true);
+        }
+
+        for (row, (experiment_id, _)) in import.experiment_tags.iter().enumerate() {
+            match experiment_ids.get(experiment_id) {
+                Some(true) => {}
+                Some(false) => {
+                    return Err(at_row(
+                        "experiment_tags",
+                        row,
+                        RunqlError::invalid(format!(
+                            "experiment '{experiment_id}' must be in the 'active' state to be tagged"
+                        )),
+                    ));
+                }
+                None => {
+                    return Err(RunqlError::NotFound {
+                        kind: "experiment",
+                        id: format!("{experiment_id}' (experiment_tags row {}", row + 1),
+                    });
+                }
+            }
         }
 
         // Runs: new ids, in active experiments.
@@ -340,7 +367,17 @@ impl Store {
             params: fresh_params.len(),
             tags: tag_changes.len(),
             metrics: metric_rows.len(),
+            experiment_tags: import.experiment_tags.len(),
         };
+        let experiment_tag_changes: Vec<KeyChange> = import
+            .experiment_tags
+            .iter()
+            .map(|(experiment_id, tag)| KeyChange {
+                owner: experiment_id.clone(),
+                key: tag.key.clone(),
+                value: Some(tag.value.clone()),
+            })
+            .collect();
         let clock = self.clock();
         let mut write = WriteSet::new();
         write.add(
@@ -357,6 +394,10 @@ impl Store {
             rows::key_changes(RawTable::Tags, &tag_changes, clock)?,
         );
         write.add(RawTable::Metrics, rows::metrics(&metric_rows)?);
+        write.add(
+            RawTable::ExperimentTags,
+            rows::key_changes(RawTable::ExperimentTags, &experiment_tag_changes, clock)?,
+        );
         self.write(write).await?;
         Ok(report)
     }

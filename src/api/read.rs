@@ -1,9 +1,9 @@
 //! Reading the folded state back as typed entities, through the same views
 //! users query, with the owner id bound as a parameter (never spliced into SQL).
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit};
 use datafusion::common::ScalarValue;
 
 use crate::error::{Context, Result, RunqlError};
@@ -13,7 +13,8 @@ use crate::model::{
 };
 use crate::store::Store;
 
-/// Column access by name over query results, tolerant of Utf8/Utf8View/timestamps.
+/// Column access over query results, by name or position, tolerant of
+/// Utf8/Utf8View, integer and timestamp encodings.
 pub(crate) struct Rows<'a> {
     batches: &'a [RecordBatch],
 }
@@ -27,57 +28,88 @@ impl<'a> Rows<'a> {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
 
-    fn column(&self, name: &str, as_type: &DataType) -> Result<Vec<std::sync::Arc<dyn Array>>> {
+    fn index_of(&self, name: &str) -> Result<usize> {
+        match self.batches.first() {
+            Some(batch) => batch
+                .schema()
+                .index_of(name)
+                .map_err(|_| RunqlError::internal("reading results", format!("no column {name}"))),
+            // No batches means no rows; any position reads as empty.
+            None => Ok(0),
+        }
+    }
+
+    /// Column `index` of every batch, cast to `as_type`; a failed cast names the column.
+    fn cast_at(&self, index: usize, as_type: &DataType) -> Result<Vec<ArrayRef>> {
         self.batches
             .iter()
             .map(|batch| {
-                let column = batch.column_by_name(name).ok_or_else(|| {
-                    RunqlError::internal("reading results", format!("no column {name}"))
+                let column = batch.columns().get(index).ok_or_else(|| {
+                    RunqlError::internal("reading results", format!("no column {}", index + 1))
                 })?;
-                cast(column, as_type).context(|| format!("reading column {name}"))
+                let name = batch.schema().field(index).name().clone();
+                cast(column, as_type).map_err(|e| {
+                    RunqlError::invalid(format!("column {name} cannot be read as {as_type}: {e}"))
+                })
             })
             .collect()
     }
 
-    pub fn strings(&self, name: &str) -> Result<Vec<Option<String>>> {
-        Ok(self
-            .column(name, &DataType::Utf8)?
-            .iter()
-            .flat_map(|a| {
-                let a = a.as_string::<i32>();
-                (0..a.len())
-                    .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
-                    .collect::<Vec<_>>()
-            })
-            .collect())
-    }
-
-    pub fn ints(&self, name: &str) -> Result<Vec<Option<i64>>> {
-        Ok(self
-            .column(name, &DataType::Int64)?
-            .iter()
-            .flat_map(|a| a.as_primitive::<Int64Type>().iter().collect::<Vec<_>>())
-            .collect())
-    }
-
-    /// Timestamps as milliseconds since the epoch.
-    pub fn millis(&self, name: &str) -> Result<Vec<Option<Millis>>> {
-        let ms = DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None);
+    pub fn strings_at(&self, index: usize) -> Result<Vec<Option<String>>> {
         let mut out = Vec::with_capacity(self.len());
-        for array in self.column(name, &ms)? {
+        for array in self.cast_at(index, &DataType::Utf8)? {
+            out.extend(
+                array
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|v| v.map(str::to_string)),
+            );
+        }
+        Ok(out)
+    }
+
+    pub fn ints_at(&self, index: usize) -> Result<Vec<Option<i64>>> {
+        let mut out = Vec::with_capacity(self.len());
+        for array in self.cast_at(index, &DataType::Int64)? {
+            out.extend(array.as_primitive::<Int64Type>().iter());
+        }
+        Ok(out)
+    }
+
+    pub fn floats_at(&self, index: usize) -> Result<Vec<Option<f64>>> {
+        let mut out = Vec::with_capacity(self.len());
+        for array in self.cast_at(index, &DataType::Float64)? {
+            out.extend(array.as_primitive::<Float64Type>().iter());
+        }
+        Ok(out)
+    }
+
+    /// Timestamps as milliseconds since the epoch; integers are taken as milliseconds.
+    pub fn millis_at(&self, index: usize) -> Result<Vec<Option<Millis>>> {
+        let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
+        let mut out = Vec::with_capacity(self.len());
+        for array in self.cast_at(index, &ms)? {
             let as_int =
-                cast(&array, &DataType::Int64).context(|| format!("reading column {name}"))?;
+                cast(&array, &DataType::Int64).context(|| "reading a timestamp".to_string())?;
             out.extend(as_int.as_primitive::<Int64Type>().iter());
         }
         Ok(out)
     }
 
+    pub fn strings(&self, name: &str) -> Result<Vec<Option<String>>> {
+        self.strings_at(self.index_of(name)?)
+    }
+
+    pub fn ints(&self, name: &str) -> Result<Vec<Option<i64>>> {
+        self.ints_at(self.index_of(name)?)
+    }
+
     pub fn floats(&self, name: &str) -> Result<Vec<Option<f64>>> {
-        Ok(self
-            .column(name, &DataType::Float64)?
-            .iter()
-            .flat_map(|a| a.as_primitive::<Float64Type>().iter().collect::<Vec<_>>())
-            .collect())
+        self.floats_at(self.index_of(name)?)
+    }
+
+    pub fn millis(&self, name: &str) -> Result<Vec<Option<Millis>>> {
+        self.millis_at(self.index_of(name)?)
     }
 }
 

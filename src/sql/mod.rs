@@ -3,4 +3,8 @@
 //! everything else to DataFusion.
 
 pub mod exec;
+pub mod insert;
 pub mod script;
+pub mod session;
+
+pub use session::{Output, Session};

@@ -8,12 +8,14 @@
 //! so N concurrent small writes cost about one commit, not N.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
-use datafusion::prelude::SessionContext;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::SessionState;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use deltalake::DeltaTable;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
@@ -308,11 +310,32 @@ impl ChangeTable {
     /// A DataFusion provider over the table as of now.
     pub async fn provider(&self) -> Result<Arc<dyn TableProvider>> {
         let table = self.latest().await?;
-        table
-            .table_provider()
-            .await
-            .context(|| format!("scanning table {}", self.kind.name()))
+        scan_provider(&table).await
     }
+}
+
+/// How runql scans Delta tables: strings as plain UTF-8 (DataFusion 55's map
+/// lookups and some comparisons reject a mix of Utf8 and Utf8View), with row
+/// filters pushed into the Parquet reader.
+fn scan_settings() -> Arc<SessionState> {
+    static SETTINGS: OnceLock<Arc<SessionState>> = OnceLock::new();
+    SETTINGS
+        .get_or_init(|| {
+            let mut config = SessionConfig::new();
+            let parquet = &mut config.options_mut().execution.parquet;
+            parquet.schema_force_view_types = false;
+            parquet.pushdown_filters = true;
+            Arc::new(SessionStateBuilder::new().with_config(config).build())
+        })
+        .clone()
+}
+
+async fn scan_provider(table: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
+    table
+        .table_provider()
+        .with_session(scan_settings())
+        .await
+        .context(|| "building a table scan".to_string())
 }
 
 /// Runs the table's fold view over exactly the given table state.
@@ -324,7 +347,7 @@ async fn fold_table(
     let what = || format!("folding table {}", kind.name());
     let ctx = SessionContext::new();
     ctx.sql("CREATE SCHEMA raw").await.context(what)?;
-    let provider = table.table_provider().await.context(what)?;
+    let provider = scan_provider(table).await?;
     ctx.register_table(format!("raw.{}", kind.name()), provider)
         .context(what)?;
     for statement in fold_sql.split(';').filter(|s| !s.trim().is_empty()) {

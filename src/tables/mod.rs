@@ -25,6 +25,9 @@ pub const USER_TABLES: &[&str] = &[
     "latest_metrics",
     "inputs",
     "model_links",
+    "runs_wide",
+    "runs_long",
+    "metric_summary",
 ];
 
 fn statements() -> impl Iterator<Item = String> {

@@ -193,3 +193,29 @@ FROM fold.inputs;
 
 CREATE VIEW model_links AS
 SELECT run_id, model_id, direction, step FROM fold.model_links;
+
+-- One row per run with params, tags and latest metrics as maps: params['lr'].
+CREATE VIEW runs_wide AS
+SELECT r.*, p.params, t.tags, m.metrics
+FROM runs r
+LEFT JOIN (SELECT run_id, map(array_agg(key), array_agg(value)) AS params
+           FROM params GROUP BY run_id) p ON p.run_id = r.run_id
+LEFT JOIN (SELECT run_id, map(array_agg(key), array_agg(value)) AS tags
+           FROM tags GROUP BY run_id) t ON t.run_id = r.run_id
+LEFT JOIN (SELECT run_id, map(array_agg(key), array_agg(value)) AS metrics
+           FROM latest_metrics GROUP BY run_id) m ON m.run_id = r.run_id;
+
+-- One row per metric value, param and tag of every run.
+CREATE VIEW runs_long AS
+SELECT run_id, 'metric' AS kind, key, CAST(value AS VARCHAR) AS value, step, timestamp FROM metrics
+UNION ALL
+SELECT run_id, 'param' AS kind, key, value, CAST(NULL AS BIGINT) AS step, CAST(NULL AS TIMESTAMP) AS timestamp FROM params
+UNION ALL
+SELECT run_id, 'tag' AS kind, key, value, CAST(NULL AS BIGINT) AS step, CAST(NULL AS TIMESTAMP) AS timestamp FROM tags;
+
+-- Per run and metric: minimum, maximum, last (the latest value) and how many values.
+CREATE VIEW metric_summary AS
+SELECT s.run_id, s.key, s.min_value, s.max_value, l.value AS last_value, s.value_count
+FROM (SELECT run_id, key, min(value) AS min_value, max(value) AS max_value, count(*) AS value_count
+      FROM metrics GROUP BY run_id, key) s
+JOIN latest_metrics l ON l.run_id = s.run_id AND l.key = s.key;
