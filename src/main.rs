@@ -18,9 +18,12 @@ struct Args {
     /// Store location: a path, file://, memory://, s3://bucket/prefix, gs://, az://
     #[arg(long, env = "RUNQL_STORE", default_value = DEFAULT_LOCATION, global = true)]
     store: String,
-    /// SQL to run; may repeat, runs in order.
+    /// SQL to run (statements separated by ';'); may repeat.
     #[arg(short = 'c', long = "command")]
     commands: Vec<String>,
+    /// A .sql script to run; may repeat. -c and -f run in the order given.
+    #[arg(short = 'f', long = "file")]
+    files: Vec<std::path::PathBuf>,
     #[command(subcommand)]
     action: Option<Action>,
 }
@@ -47,10 +50,41 @@ enum Action {
     Compact,
 }
 
+/// A `-c` string or a `-f` file, in command-line order.
+enum Script {
+    Text(String),
+    File(std::path::PathBuf),
+}
+
+fn scripts_in_order(matches: &clap::ArgMatches, args: &Args) -> Vec<Script> {
+    let mut ordered: Vec<(usize, Script)> = Vec::new();
+    if let Some(indices) = matches.indices_of("commands") {
+        ordered.extend(
+            indices
+                .zip(&args.commands)
+                .map(|(i, c)| (i, Script::Text(c.clone()))),
+        );
+    }
+    if let Some(indices) = matches.indices_of("files") {
+        ordered.extend(
+            indices
+                .zip(&args.files)
+                .map(|(i, f)| (i, Script::File(f.clone()))),
+        );
+    }
+    ordered.sort_by_key(|(i, _)| *i);
+    ordered.into_iter().map(|(_, s)| s).collect()
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args).await {
+    let matches = <Args as clap::CommandFactory>::command().get_matches();
+    let args = match <Args as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(error) => error.exit(),
+    };
+    let scripts = scripts_in_order(&matches, &args);
+    match run(args, scripts).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", error.with_code());
@@ -59,7 +93,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), RunqlError> {
+async fn run(args: Args, scripts: Vec<Script>) -> Result<(), RunqlError> {
     match args.action {
         Some(Action::Demo) => {
             let store = Store::open(&args.store).await?;
@@ -99,10 +133,21 @@ async fn run(args: Args) -> Result<(), RunqlError> {
         }
         None => {
             let store = Store::open(&args.store).await?;
-            let ctx = SessionContext::new();
-            runql::register(&ctx, &store).await?;
-            for sql in &args.commands {
-                print_query(&ctx, sql).await?;
+            let session = store.session().await?;
+            for script in scripts {
+                let text = match script {
+                    Script::Text(text) => text,
+                    Script::File(path) => std::fs::read_to_string(&path).map_err(|e| {
+                        RunqlError::invalid(format!("cannot read {}: {e}", path.display()))
+                    })?,
+                };
+                for output in session.run_script(&text).await? {
+                    if !output.schema.fields().is_empty() {
+                        let table = pretty_format_batches(&output.batches)
+                            .map_err(|e| RunqlError::internal("printing", e))?;
+                        println!("{table}");
+                    }
+                }
             }
             Ok(())
         }

@@ -91,6 +91,17 @@ pub fn parse_exec(statement: &str) -> Result<Option<ExecCall>, RunqlError> {
     }
 }
 
+/// The statement from its first token on: leading whitespace and comments
+/// skipped, so routing can look at the first keyword. An unclosed comment
+/// leaves the text as it is, for DataFusion to report.
+pub fn code_start(statement: &str) -> &str {
+    let mut cur = Cursor::new(statement);
+    match skip_gaps(&mut cur, false) {
+        Ok(()) => cur.rest(),
+        Err(_) => statement,
+    }
+}
+
 /// Byte length of the `EXEC` or `EXECUTE` keyword (in any case) that `text`
 /// starts with, if it starts with one rather than some other word.
 pub(super) fn keyword_len(text: &str) -> Option<usize> {

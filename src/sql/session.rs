@@ -8,6 +8,8 @@
 //! Chaining: the columns of the first row an `EXEC` returns become session
 //! variables, so a script can go on with `@run_id`, `@experiment_id`, … in
 //! later `EXEC` arguments and in SQL (`SELECT * FROM metrics WHERE run_id = @run_id`).
+//! `SET @name = <expression>` sets one explicitly, e.g.
+//! `SET @run_ids = (SELECT array_agg(run_id) FROM runs WHERE run_name LIKE 'adam%')`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Result, RunqlError};
 use crate::procedures;
-use crate::sql::exec::{ArgValue, ExecCall, parse_exec};
+use crate::sql::exec::{ArgValue, ExecCall, code_start, parse_exec};
 use crate::sql::insert;
 use crate::sql::script::{Statement, split_statements};
 use crate::store::Store;
@@ -150,6 +152,9 @@ impl Session {
         if let Some(call) = parse_exec(sql)? {
             return self.exec(call).await;
         }
+        if let Some((name, expression)) = variable_assignment(code_start(sql)) {
+            return self.set_variable(name, expression).await;
+        }
         if let Some(plan) = self.insert_plan(sql)? {
             return self.insert(plan).await;
         }
@@ -221,10 +226,30 @@ impl Session {
         }
     }
 
+    async fn set_variable(&self, name: String, expression: &str) -> Result<Output> {
+        let frame = self
+            .ctx
+            .sql(&format!("SELECT ({expression}) AS value"))
+            .await
+            .map_err(sql_error)?;
+        let batches = frame.collect().await.map_err(sql_error)?;
+        let value = match batches.iter().find(|b| b.num_rows() > 0) {
+            Some(batch) => ScalarValue::try_from_array(batch.column(0).as_ref(), 0)
+                .map_err(|e| RunqlError::internal("reading a variable's value", e))?,
+            None => ScalarValue::Null,
+        };
+        let shown = value.to_string();
+        self.variables.0.write().insert(name.clone(), value);
+        let batch = procedures::result::table(vec![
+            procedures::result::Column::text("variable", [Some(format!("@{name}"))]),
+            procedures::result::Column::text("value", [Some(shown)]),
+        ])?;
+        Ok(Output::of(batch))
+    }
+
     fn insert_plan(&self, sql: &str) -> Result<Option<insert::InsertPlan>> {
         // Only statements that start with INSERT are parsed here; DataFusion parses the rest.
-        let starts_with_insert = sql
-            .trim_start()
+        let starts_with_insert = code_start(sql)
             .get(..6)
             .is_some_and(|word| word.eq_ignore_ascii_case("insert"));
         if !starts_with_insert {
@@ -248,6 +273,22 @@ impl Session {
         let batch = procedures::result::count("count", insert::written(&report))?;
         Ok(Output::of(batch))
     }
+}
+
+/// `SET @name = expression`: the variable's name (lowercase) and the expression text.
+fn variable_assignment(sql: &str) -> Option<(String, &str)> {
+    let rest = sql.trim_start();
+    let after_set = rest
+        .get(..3)
+        .filter(|w| w.eq_ignore_ascii_case("set"))
+        .map(|_| &rest[3..])?;
+    let after_at = after_set.trim_start().strip_prefix('@')?;
+    let name_len = after_at
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(after_at.len());
+    let (name, rest) = after_at.split_at(name_len);
+    let expression = rest.trim_start().strip_prefix('=')?.trim();
+    (!name.is_empty() && !expression.is_empty()).then(|| (name.to_ascii_lowercase(), expression))
 }
 
 /// DataFusion's errors are the user's SQL going wrong, except when they wrap ours.
@@ -275,6 +316,13 @@ fn scalar_to_json(value: &ScalarValue) -> Value {
             .map(Value::Number)
             .unwrap_or_else(|| Value::String(crate::model::validation::format_float(*f))),
         ScalarValue::TimestampMillisecond(Some(ms), _) => Value::from(*ms),
+        ScalarValue::List(list) => {
+            let items = (0..list.values().len())
+                .filter_map(|i| ScalarValue::try_from_array(list.values().as_ref(), i).ok())
+                .map(|item| scalar_to_json(&item))
+                .collect();
+            Value::Array(items)
+        }
         ScalarValue::TimestampMicrosecond(Some(us), _) => Value::from(us / 1000),
         other => match other.cast_to(&DataType::Utf8) {
             Ok(ScalarValue::Utf8(Some(text))) => Value::String(text),

@@ -60,14 +60,23 @@ pub(crate) fn fold_sql(kind: RawTable) -> String {
 /// the views `experiments`, `runs`, `metrics`, `latest_metrics`, … on top.
 /// Every scan reads the tables as of that moment, so writes made through any
 /// handle or process are visible to the next query.
+///
+/// It also turns off `datafusion.optimizer.enable_leaf_expression_pushdown` in
+/// `ctx`: in DataFusion 55 that rule mis-plans map lookups such as
+/// `params['lr']` on `runs_wide` across its joins ("ambiguous field").
 pub async fn register(ctx: &SessionContext, store: &Store) -> Result<()> {
     let what = || "registering runql tables".to_string();
-    ctx.sql("CREATE SCHEMA IF NOT EXISTS raw")
-        .await
-        .context(what)?
-        .collect()
-        .await
-        .context(what)?;
+    for statement in [
+        "SET datafusion.optimizer.enable_leaf_expression_pushdown = false",
+        "CREATE SCHEMA IF NOT EXISTS raw",
+    ] {
+        ctx.sql(statement)
+            .await
+            .context(what)?
+            .collect()
+            .await
+            .context(what)?;
+    }
     for kind in RawTable::ALL {
         let provider = live::LiveTable::try_new(store.clone(), kind).await?;
         ctx.register_table(format!("raw.{}", kind.name()), Arc::new(provider))
