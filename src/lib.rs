@@ -10,6 +10,7 @@ pub mod bench;
 pub mod error;
 pub mod model;
 pub mod procedures;
+pub mod search;
 pub mod sql;
 pub mod store;
 pub mod tables;

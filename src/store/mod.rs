@@ -146,8 +146,13 @@ impl Store {
         let root_store: Arc<dyn ObjectStore> = match location.root.scheme() {
             "file" => Arc::new(object_store::local::LocalFileSystem::new()),
             "memory" => Arc::new(object_store::memory::InMemory::new()),
-            _ => store_for(&location.root, location.options.clone())
-                .context(|| format!("connecting to store {shown}"))?,
+            _ => {
+                // deltalake's factories root the store at the URL's path; give them the bucket.
+                let mut bucket = location.root.clone();
+                bucket.set_path("/");
+                store_for(&bucket, location.options.clone())
+                    .context(|| format!("connecting to store {shown}"))?
+            }
         };
         let root_path = ObjectPath::from_url_path(location.root.path())
             .context(|| format!("reading store path {shown}"))?;

@@ -4,6 +4,7 @@ use datafusion::common::ScalarValue;
 
 use crate::model::ViewType;
 use crate::procedures::prelude::*;
+use crate::search::filter;
 
 pub const PROCEDURE: Procedure = Procedure {
     name: "runs.search",
@@ -36,14 +37,14 @@ pub const PROCEDURE: Procedure = Procedure {
             "ACTIVE_ONLY (default), DELETED_ONLY or ALL.",
         ),
     ],
-    example: r#"EXEC runs.search @experiment_ids='["1"]' @max_results=100 @run_view_type='ALL';"#,
+    example: r#"EXEC runs.search @experiment_ids='["1"]' @filter="metrics.val_loss < 0.5 and params.optimizer = 'adam'" @max_results=100;"#,
     run: |store, args| Box::pin(run(store, args)),
 };
 
 const MAX_RESULTS: i64 = 50_000;
 
 async fn run(store: Store, args: Args) -> Result<RecordBatch> {
-    for unsupported in ["filter", "order_by", "page_token"] {
+    for unsupported in ["order_by", "page_token"] {
         if args
             .text(unsupported)
             .ok()
@@ -84,14 +85,18 @@ async fn run(store: Store, args: Args) -> Result<RecordBatch> {
             .collect::<Vec<_>>(),
         &datafusion::arrow::datatypes::DataType::Utf8,
     ));
+    let conditions = filter::parse(&args.text("filter")?.unwrap_or_default())
+        .map_err(|e| RunqlError::invalid(format!("runs.search @filter: {e}")))?;
+    let (predicate, mut params) = filter::compile(&conditions, 2);
+    params.insert(0, list);
     result::query(
         &store,
         &format!(
-            "SELECT * FROM runs WHERE lifecycle_stage IN ({stages}) \
-             AND (cardinality($1) = 0 OR array_has($1, experiment_id)) \
-             ORDER BY start_time DESC, run_id LIMIT {max_results}"
+            "SELECT * FROM runs r WHERE r.lifecycle_stage IN ({stages}) \
+             AND (cardinality($1) = 0 OR array_has($1, r.experiment_id)) AND {predicate} \
+             ORDER BY r.start_time DESC, r.run_id LIMIT {max_results}"
         ),
-        vec![list],
+        params,
     )
     .await
 }

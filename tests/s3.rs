@@ -1,0 +1,827 @@
+//! The store on a real S3-compatible server: moto's standalone server, started by
+//! each test on a free loopback port and killed when the test ends, however it ends.
+//!
+//! Requires python3 with `pip install "moto[server]"`; without it these tests fail
+//! (never skip), saying so.
+//!
+//! Commits rely on object_store's default conditional put (`If-None-Match: *`,
+//! `aws_conditional_put = etag`), which moto implements (412 when the object
+//! exists), so no locking provider or extra option is needed; see
+//! `concurrent_handles_lose_and_duplicate_nothing`.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::prelude::SessionContext;
+use runql::api::CreateRun;
+use runql::model::{Metric, Param, RunStatus, Tag};
+use runql::{ErrorCode, Store, StoreOptions};
+
+const BUCKET: &str = "runql-test";
+const INSTALL: &str = "pip install \"moto[server]\"";
+
+// ---------------------------------------------------------------------------
+// The moto server
+// ---------------------------------------------------------------------------
+
+/// Starts moto on the port given as argv[1]. A thread exits the server when its
+/// stdin closes, so it dies with the test process even if that is killed outright.
+const MOTO_MAIN: &str = r#"
+import os, sys, threading
+def watch():
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+from moto.server import main
+main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+"#;
+
+/// A running moto server; dropping it kills the server.
+struct Moto {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        check_moto_installed();
+        let mut last_error = String::new();
+        // A port found free may be taken before moto binds it; try a few.
+        for _ in 0..3 {
+            match Moto::try_start() {
+                Ok(moto) => {
+                    moto.create_bucket(BUCKET);
+                    return moto;
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("moto server did not start: {last_error}");
+    }
+
+    fn try_start() -> Result<Moto, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("finding a free port: {e}"))?
+            .port();
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let log = dir.path().join("moto.log");
+        let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new("python3")
+            .args(["-c", MOTO_MAIN, &port.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run python3 ({e}); install Python 3 and {INSTALL}"));
+        let mut moto = Moto {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                return Err(format!(
+                    "moto on port {port} exited with {status}:\n{}",
+                    moto.log_tail(30)
+                ));
+            }
+            if matches!(http(port, "GET", "/"), Ok((200, _))) {
+                return Ok(moto);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "moto on port {port} did not answer within 60 s:\n{}",
+                    moto.log_tail(30)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn create_bucket(&self, bucket: &str) {
+        match http(self.port, "PUT", &format!("/{bucket}")) {
+            Ok((200, _)) => {}
+            other => panic!("creating bucket {bucket}: {other:?}\n{}", self.log_tail(30)),
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Options for a store in this server, as a user would pass them.
+    fn options(&self) -> StoreOptions {
+        StoreOptions::default()
+            .storage_option("aws_endpoint", self.endpoint())
+            .storage_option("aws_allow_http", "true")
+            .storage_option("aws_access_key_id", "testing")
+            .storage_option("aws_secret_access_key", "testing")
+            .storage_option("aws_region", "us-east-1")
+    }
+
+    /// Object keys under `prefix` in the bucket, straight from the server.
+    fn list(&self, prefix: &str) -> Vec<String> {
+        let (status, body) = http(
+            self.port,
+            "GET",
+            &format!("/{BUCKET}?list-type=2&max-keys=1000&prefix={prefix}"),
+        )
+        .expect("listing the bucket");
+        assert_eq!(status, 200, "listing {prefix}: {body}");
+        body.split("<Key>")
+            .skip(1)
+            .map(|s| s.split("</Key>").next().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Requests the server answered with `status`, from its request log.
+    fn responses_with(&self, status: u16) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let needle = format!("\" {status} ");
+        log.lines().filter(|l| l.contains(&needle)).count()
+    }
+
+    fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- last lines of the moto log ---\n{}", self.log_tail(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check_moto_installed() {
+    let checked = Command::new("python3")
+        .args(["-c", "import flask, werkzeug, moto.server"])
+        .stdin(Stdio::null())
+        .output();
+    match checked {
+        Err(e) => panic!(
+            "the S3 tests need python3 with moto's server, but python3 cannot run ({e}); \
+             install Python 3, then {INSTALL}"
+        ),
+        Ok(out) if !out.status.success() => panic!(
+            "the S3 tests need moto's server: run {INSTALL}\npython3 said: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Ok(_) => {}
+    }
+}
+
+/// One unsigned HTTP/1.1 request to the server. moto lets anyone create buckets and
+/// list them, but refuses unsigned reads of objects a signed client wrote.
+fn http(port: u16, method: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let address = ([127, 0, 0, 1], port).into();
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\
+         Connection: close\r\n\r\n"
+    )?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------
+
+const USER_VIEWS: &[&str] = &[
+    "experiments",
+    "experiment_tags",
+    "runs",
+    "params",
+    "tags",
+    "metrics",
+    "latest_metrics",
+    "inputs",
+    "model_links",
+];
+
+async fn open(location: &str, options: StoreOptions) -> Store {
+    Store::open_with(location, options)
+        .await
+        .unwrap_or_else(|e| panic!("opening {location}: {e}"))
+}
+
+async fn context(store: &Store) -> SessionContext {
+    let ctx = SessionContext::new();
+    runql::register(&ctx, store).await.expect("register views");
+    ctx
+}
+
+/// Every row as strings (NULL as "NULL"), in result order.
+async fn sql(ctx: &SessionContext, query: &str) -> Vec<Vec<String>> {
+    let batches = ctx
+        .sql(query)
+        .await
+        .unwrap_or_else(|e| panic!("planning {query}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("running {query}: {e}"));
+    let mut rows = Vec::new();
+    for batch in &batches {
+        for row in 0..batch.num_rows() {
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|column| {
+                        if column.is_null(row) {
+                            "NULL".to_string()
+                        } else {
+                            array_value_to_string(column, row).unwrap()
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+async fn sorted(ctx: &SessionContext, query: &str) -> Vec<Vec<String>> {
+    let mut rows = sql(ctx, query).await;
+    rows.sort();
+    rows
+}
+
+async fn count(ctx: &SessionContext, from_where: &str) -> i64 {
+    let query = format!("SELECT count(*) FROM {from_where}");
+    let batches = ctx.sql(&query).await.unwrap().collect().await.unwrap();
+    let values: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            let col = cast(b.column(0), &DataType::Int64).unwrap();
+            col.as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.expect("non-null"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(values.len(), 1, "{query} returned {values:?}");
+    values[0]
+}
+
+/// The first column as f64s, exactly (no text round trip).
+async fn floats(ctx: &SessionContext, query: &str) -> Vec<f64> {
+    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
+    batches
+        .iter()
+        .flat_map(|b| {
+            let col = cast(b.column(0), &DataType::Float64).unwrap();
+            col.as_primitive::<Float64Type>()
+                .iter()
+                .map(|v| v.expect("non-null"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Every user view, fully and sorted.
+async fn views(ctx: &SessionContext) -> BTreeMap<String, Vec<Vec<String>>> {
+    let mut all = BTreeMap::new();
+    for view in USER_VIEWS {
+        all.insert(
+            view.to_string(),
+            sorted(ctx, &format!("SELECT * FROM {view}")).await,
+        );
+    }
+    all
+}
+
+fn row(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+fn bits(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// The API and SQL on S3
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_on_s3_round_trips_reopens_and_compacts() {
+    let moto = Moto::start();
+    let location = format!("s3://{BUCKET}/tracking");
+    let store = open(&location, moto.options()).await;
+    assert_eq!(store.location(), format!("s3://{BUCKET}/tracking/"));
+
+    // The store really is in the bucket, laid out as documented: tables at
+    // `<prefix>/<table>/`, which other engines open by that URL.
+    assert_eq!(
+        moto.list("tracking/_runql/"),
+        vec!["tracking/_runql/format.json".to_string()],
+        "bucket holds: {:?}",
+        moto.list("")
+    );
+    for table in ["experiments", "runs", "params", "tags", "metrics"] {
+        let log = moto.list(&format!("tracking/{table}/_delta_log/"));
+        assert!(
+            log.iter().any(|k| k.ends_with("00000000000000000000.json")),
+            "{table} has no Delta log in the bucket: {log:?}"
+        );
+    }
+
+    let experiment_id = store
+        .create_experiment("s3-sweep", None, &[Tag::new("team", "vision")])
+        .await
+        .unwrap();
+    let mut run_ids = Vec::new();
+    for name in ["alpha", "beta"] {
+        let run = store
+            .create_run(CreateRun {
+                experiment_id: Some(experiment_id.clone()),
+                run_name: Some(name.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        run_ids.push(run.info.run_id);
+    }
+    let (alpha, beta) = (&run_ids[0], &run_ids[1]);
+
+    // A multi-table write: metrics, params and tags in one log_batch, with every
+    // non-finite value.
+    let loss = [0.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+    let mut metrics: Vec<Metric> = loss
+        .iter()
+        .enumerate()
+        .map(|(step, v)| Metric::new("loss", *v, 1_000 + step as i64, step as i64))
+        .collect();
+    metrics.push(Metric::new("acc", 0.9, 2_000, 0));
+    // Same step and timestamp: NaN ranks above every number.
+    metrics.push(Metric::new("nan_top", 7.0, 3_000, 0));
+    metrics.push(Metric::new("nan_top", f64::NAN, 3_000, 0));
+    let logged = store
+        .log_batch(
+            alpha,
+            metrics,
+            vec![Param::new("lr", "0.01"), Param::new("optimizer", "adam")],
+            vec![Tag::new("stage", "dev")],
+        )
+        .await
+        .unwrap();
+    assert_eq!((logged.metrics, logged.params, logged.tags), (7, 2, 1));
+    // Four tables at once: the run name goes to `runs`, the rest as above.
+    store
+        .log_batch(
+            beta,
+            vec![Metric::new("loss", 0.25, 1_500, 0)],
+            vec![Param::new("lr", "0.1")],
+            vec![
+                Tag::new("stage", "prod"),
+                Tag::new("mlflow.runName", "beta-renamed"),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .update_run(alpha, Some(RunStatus::Finished), Some(9_000_000), None)
+        .await
+        .unwrap();
+
+    // Params are write-once, on S3 too.
+    let ctx = context(&store).await;
+    let raw_params = count(&ctx, "raw.params").await;
+    let again = store.log_param(alpha, "lr", "0.01").await.unwrap();
+    assert_eq!(again.params, 0, "a repeated param is not a new write");
+    let refused = store.log_param(alpha, "lr", "0.02").await;
+    let error = refused.expect_err("a second param value must be refused");
+    assert_eq!(error.code(), ErrorCode::InvalidParameterValue, "{error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("'lr'") && message.contains("write-once"),
+        "{message}"
+    );
+    // A refused batch writes nothing, not even its valid entries.
+    let refused = store
+        .log_batch(
+            alpha,
+            vec![Metric::new("never", 1.0, 1, 0)],
+            vec![Param::new("optimizer", "sgd")],
+            vec![Tag::new("never", "x")],
+        )
+        .await;
+    assert_eq!(
+        refused.unwrap_err().code(),
+        ErrorCode::InvalidParameterValue
+    );
+    assert_eq!(count(&ctx, "raw.params").await, raw_params);
+    assert_eq!(count(&ctx, "metrics WHERE key = 'never'").await, 0);
+    assert_eq!(count(&ctx, "tags WHERE key = 'never'").await, 0);
+
+    // Everything, through SQL.
+    assert_eq!(
+        sql(
+            &ctx,
+            &format!(
+                "SELECT e.name, t.key, t.value FROM experiments e \
+                 JOIN experiment_tags t USING (experiment_id) \
+                 WHERE e.experiment_id = '{experiment_id}'"
+            )
+        )
+        .await,
+        vec![row(&["s3-sweep", "team", "vision"])]
+    );
+    assert_eq!(
+        sql(
+            &ctx,
+            &format!(
+                "SELECT run_name, status FROM runs WHERE experiment_id = '{experiment_id}' \
+                 ORDER BY run_name"
+            )
+        )
+        .await,
+        vec![
+            row(&["alpha", "FINISHED"]),
+            row(&["beta-renamed", "RUNNING"])
+        ]
+    );
+    assert_eq!(
+        sorted(
+            &ctx,
+            "SELECT r.run_name, p.key, p.value FROM params p JOIN runs r USING (run_id)"
+        )
+        .await,
+        vec![
+            row(&["alpha", "lr", "0.01"]),
+            row(&["alpha", "optimizer", "adam"]),
+            row(&["beta-renamed", "lr", "0.1"]),
+        ]
+    );
+    assert_eq!(
+        sorted(
+            &ctx,
+            "SELECT r.run_name, t.key, t.value FROM tags t JOIN runs r USING (run_id) \
+             WHERE t.key NOT LIKE 'mlflow.%'"
+        )
+        .await,
+        vec![
+            row(&["alpha", "stage", "dev"]),
+            row(&["beta-renamed", "stage", "prod"]),
+        ]
+    );
+    let history = floats(
+        &ctx,
+        &format!(
+            "SELECT value FROM metrics WHERE run_id = '{alpha}' AND key = 'loss' ORDER BY step"
+        ),
+    )
+    .await;
+    assert_eq!(bits(&history), bits(&loss), "{history:?}");
+    assert_eq!(
+        sorted(
+            &ctx,
+            &format!("SELECT key, value, step FROM latest_metrics WHERE run_id = '{alpha}'")
+        )
+        .await,
+        vec![
+            row(&["acc", "0.9", "0"]),
+            row(&["loss", "-inf", "3"]),
+            row(&["nan_top", "NaN", "0"]),
+        ]
+    );
+    let best = sql(
+        &ctx,
+        "SELECT p.value, min(m.value) FROM latest_metrics m \
+         JOIN params p ON p.run_id = m.run_id AND p.key = 'lr' \
+         WHERE m.key = 'loss' GROUP BY p.value ORDER BY p.value",
+    )
+    .await;
+    assert_eq!(best, vec![row(&["0.01", "-inf"]), row(&["0.1", "0.25"])]);
+    let history = store.get_metric_history(alpha, "loss").await.unwrap();
+    assert_eq!(
+        bits(&history.iter().map(|m| m.value).collect::<Vec<_>>()),
+        bits(&loss)
+    );
+
+    // No multi-table write left an intent behind.
+    assert_eq!(moto.list("tracking/_runql/intents/"), Vec::<String>::new());
+
+    // A new handle sees exactly the same, raw row counts included.
+    let before = views(&ctx).await;
+    let mut raw_counts = BTreeMap::new();
+    for table in ["experiments", "runs", "params", "tags", "metrics"] {
+        raw_counts.insert(table, count(&ctx, &format!("raw.{table}")).await);
+    }
+    drop(ctx);
+    drop(store);
+    let reopened = open(&location, moto.options()).await;
+    let ctx = context(&reopened).await;
+    assert_eq!(views(&ctx).await, before, "a reopened store differs");
+    for (table, n) in &raw_counts {
+        assert_eq!(
+            count(&ctx, &format!("raw.{table}")).await,
+            *n,
+            "raw.{table}"
+        );
+    }
+    let run = reopened.get_run(alpha).await.unwrap();
+    assert_eq!(run.info.status, RunStatus::Finished);
+    assert_eq!(run.info.end_time, Some(9_000_000));
+    assert_eq!(
+        reopened
+            .get_experiment_by_name("s3-sweep")
+            .await
+            .unwrap()
+            .experiment_id,
+        experiment_id
+    );
+
+    // Compaction folds files in the bucket and changes no query result.
+    let metrics_files = moto.list("tracking/metrics/").len();
+    let report = reopened.compact().await.unwrap();
+    let folded: BTreeMap<_, _> = report
+        .tables
+        .iter()
+        .map(|(name, before, after)| (name.as_str(), (*before, *after)))
+        .collect();
+    let (files_before, files_after) = folded["metrics"];
+    assert!(
+        files_before > 1 && files_after == 1,
+        "metrics files {files_before} -> {files_after}"
+    );
+    assert!(
+        moto.list("tracking/metrics/").len() > metrics_files,
+        "compaction wrote no new object"
+    );
+    assert_eq!(views(&ctx).await, before, "compaction changed a result");
+    let history = floats(
+        &ctx,
+        &format!(
+            "SELECT value FROM metrics WHERE run_id = '{alpha}' AND key = 'loss' ORDER BY step"
+        ),
+    )
+    .await;
+    assert_eq!(bits(&history), bits(&loss), "{history:?}");
+    let fresh = open(&location, moto.options()).await;
+    assert_eq!(
+        views(&context(&fresh).await).await,
+        before,
+        "a store opened after compaction differs"
+    );
+
+    // Writes after compaction land as usual.
+    fresh
+        .log_metric(beta, Metric::new("loss", 0.125, 1_600, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        sql(
+            &ctx,
+            &format!("SELECT value FROM latest_metrics WHERE run_id = '{beta}' AND key = 'loss'")
+        )
+        .await,
+        vec![row(&["0.125"])]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Concurrent handles on one run
+// ---------------------------------------------------------------------------
+
+const WRITERS: usize = 4;
+const WRITES: usize = 10;
+
+/// What one writer logged and had acknowledged, as (kind, key, value) rows.
+type Acknowledged = Vec<(&'static str, String, String)>;
+
+/// One handle, as a separate process would have: its own store, runtime and thread.
+/// Even writes are one metric (one table); odd writes are a metric pair plus a
+/// param and a tag (a multi-table write). Values are unique across writers.
+fn writer(
+    location: String,
+    options: StoreOptions,
+    run_id: String,
+    w: usize,
+    start: Arc<Barrier>,
+) -> Acknowledged {
+    let runtime = runtime();
+    let opened = runtime.block_on(Store::open_with(&location, options));
+    // Wait even if opening failed, so the other writers are not left hanging.
+    start.wait();
+    let store = opened.unwrap_or_else(|e| panic!("writer {w} opening {location}: {e}"));
+    runtime.block_on(async move {
+        let mut acknowledged = Acknowledged::new();
+        for i in 0..WRITES {
+            let value = (w * 1000 + i) as i64;
+            let timestamp = 1_700_000_000_000 + value;
+            let result = if i % 2 == 0 {
+                store
+                    .log_metric(
+                        &run_id,
+                        Metric::new("single", value as f64, timestamp, i as i64),
+                    )
+                    .await
+                    .map(|_| vec![("metric", "single".to_string(), value.to_string())])
+            } else {
+                let (param, tag) = (format!("p{w}_{i}"), format!("t{w}_{i}"));
+                store
+                    .log_batch(
+                        &run_id,
+                        vec![
+                            Metric::new("batched", value as f64, timestamp, i as i64),
+                            Metric::new("batched_b", value as f64, timestamp, i as i64),
+                        ],
+                        vec![Param::new(&param, format!("v{value}"))],
+                        vec![Tag::new(&tag, format!("v{value}"))],
+                    )
+                    .await
+                    .map(|_| {
+                        vec![
+                            ("metric", "batched".to_string(), value.to_string()),
+                            ("metric", "batched_b".to_string(), value.to_string()),
+                            ("param", param, format!("v{value}")),
+                            ("tag", tag, format!("v{value}")),
+                        ]
+                    })
+            };
+            match result {
+                Ok(rows) => acknowledged.extend(rows),
+                Err(e) => panic!("writer {w}, write {i}: {e}"),
+            }
+        }
+        acknowledged
+    })
+}
+
+/// What the store holds for the run, as (kind, key, value) rows, sorted.
+async fn stored(ctx: &SessionContext, run_id: &str) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for (kind, query) in [
+        (
+            "metric",
+            format!(
+                "SELECT key, CAST(CAST(value AS BIGINT) AS VARCHAR) FROM metrics WHERE run_id = '{run_id}'"
+            ),
+        ),
+        (
+            "param",
+            format!("SELECT key, value FROM params WHERE run_id = '{run_id}'"),
+        ),
+        (
+            "tag",
+            format!(
+                "SELECT key, value FROM tags WHERE run_id = '{run_id}' AND key NOT LIKE 'mlflow.%'"
+            ),
+        ),
+    ] {
+        for r in sql(ctx, &query).await {
+            found.push((kind.to_string(), r[0].clone(), r[1].clone()));
+        }
+    }
+    found.sort();
+    found
+}
+
+fn duplicates(rows: &[(String, String, String)]) -> Vec<&(String, String, String)> {
+    rows.windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| &w[0])
+        .collect()
+}
+
+#[test]
+fn concurrent_handles_lose_and_duplicate_nothing() {
+    let moto = Moto::start();
+    let location = format!("s3://{BUCKET}/concurrent");
+    // Create the store and the run first, so writers race on appends only.
+    let run_id = runtime().block_on(async {
+        let store = open(&location, moto.options()).await;
+        store
+            .create_run(CreateRun {
+                experiment_id: Some("0".into()),
+                run_name: Some("shared".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .info
+            .run_id
+    });
+    let conflicts_before = moto.responses_with(412);
+
+    let start = Arc::new(Barrier::new(WRITERS));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            // No automatic compaction, so each write is exactly one metrics commit.
+            let (location, options) = (location.clone(), moto.options().auto_compact_files(0));
+            let (run_id, start) = (run_id.clone(), start.clone());
+            std::thread::spawn(move || writer(location, options, run_id, w, start))
+        })
+        .collect();
+    let mut expected: Vec<(String, String, String)> = writers
+        .into_iter()
+        .flat_map(|w| w.join().expect("a writer panicked"))
+        .map(|(kind, key, value)| (kind.to_string(), key, value))
+        .collect();
+    expected.sort();
+    // Even writes log one metric; odd writes two metrics, a param and a tag.
+    assert_eq!(
+        expected.len(),
+        WRITERS * (WRITES.div_ceil(2) + WRITES / 2 * 4)
+    );
+    // Lost commit races: moto refused a conditional put of a Delta log entry
+    // that another writer had just created, and the loser retried.
+    let conflicts = moto.responses_with(412) - conflicts_before;
+    eprintln!("moto answered {conflicts} conditional puts with 412 Precondition Failed");
+
+    runtime().block_on(async {
+        let store = open(&location, moto.options()).await;
+        let ctx = context(&store).await;
+        let found = stored(&ctx, &run_id).await;
+        assert_eq!(
+            duplicates(&found),
+            Vec::<&(String, String, String)>::new(),
+            "duplicated after concurrent writes"
+        );
+        let missing: Vec<_> = expected.iter().filter(|e| !found.contains(e)).collect();
+        assert_eq!(
+            missing,
+            Vec::<&(String, String, String)>::new(),
+            "acknowledged but missing"
+        );
+        assert_eq!(found, expected, "unexpected rows after concurrent writes");
+        // The views collapse exact repeats, so count raw change rows too: an append
+        // committed twice would show only here.
+        let acknowledged_metrics = expected.iter().filter(|e| e.0 == "metric").count();
+        assert_eq!(
+            count(&ctx, &format!("raw.metrics WHERE run_id = '{run_id}'")).await as usize,
+            acknowledged_metrics,
+            "raw metric rows"
+        );
+        assert_eq!(
+            moto.list("concurrent/_runql/intents/"),
+            Vec::<String>::new()
+        );
+
+        // Every Delta version of the metrics table is there, one object each.
+        let versions: Vec<String> = moto
+            .list("concurrent/metrics/_delta_log/")
+            .into_iter()
+            .filter(|k| k.ends_with(".json") && !k.contains("_last_checkpoint"))
+            .collect();
+        // Version 0 creates the table; then one commit per write, as each has a
+        // metric (writers do not compact, and nothing else commits to it).
+        assert_eq!(
+            versions.len(),
+            1 + WRITERS * WRITES,
+            "metrics commits under concurrent/metrics/_delta_log/: {versions:?}; \
+             some of the bucket: {:?}",
+            moto.list("").iter().take(5).collect::<Vec<_>>()
+        );
+
+        store.compact().await.unwrap();
+        assert_eq!(
+            stored(&ctx, &run_id).await,
+            expected,
+            "compaction changed the run"
+        );
+    });
+}
