@@ -344,6 +344,7 @@ fn printable(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::sql::mutation::{self, Rng};
     use serde_json::json;
 
     use super::*;
@@ -683,48 +684,11 @@ mod tests {
         );
     }
 
-    /// xorshift64*: a small deterministic generator, so failures reproduce.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
-
     /// Bytes that matter to the parser, so mutations hit its edge cases often.
     const SPICE: &[u8] = b"';\"`-/*[]{}\\@=,.+ \n\r0eE9aNIxEXEC\xc3\xa9\x00";
 
     fn mutate(rng: &mut Rng, input: &[u8]) -> String {
-        let mut bytes = input.to_vec();
-        for _ in 0..=rng.below(4) {
-            let at = rng.below(bytes.len() + 1);
-            let byte = if rng.below(4) == 0 {
-                rng.next() as u8
-            } else {
-                SPICE[rng.below(SPICE.len())]
-            };
-            match rng.below(4) {
-                0 => bytes.insert(at, byte),
-                1 if at < bytes.len() => bytes[at] = byte,
-                2 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                _ => {
-                    let end = (at + rng.below(16)).min(bytes.len());
-                    let copy = bytes[at..end].to_vec();
-                    bytes.splice(at..at, copy);
-                }
-            }
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
+        mutation::mutate(rng, input, SPICE)
     }
 
     /// What must hold for any input: no panic, and a call has a procedure and

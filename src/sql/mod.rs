@@ -4,6 +4,8 @@
 
 pub mod exec;
 pub mod insert;
+#[cfg(test)]
+mod mutation;
 pub mod script;
 pub mod session;
 

@@ -323,6 +323,7 @@ pub(crate) fn read_json_extent<'a>(cur: &mut Cursor<'a>) -> Result<&'a str, Runq
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::mutation::{self, Rng};
 
     fn stmt(text: &str, line: usize, column: usize) -> Statement {
         Statement {
@@ -561,48 +562,11 @@ EXEC runs.search @experiment_ids=["1"] @filter="metrics.rmse < 1 and params.mode
         }
     }
 
-    /// xorshift64*: a small deterministic generator, so failures reproduce.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
-
     /// Bytes that matter to the lexer, so mutations hit its edge cases often.
     const SPICE: &[u8] = b"';\"`-/*[]{}\\@=, \n\rEXEC\xc3\xa9\x00";
 
     fn mutate(rng: &mut Rng, input: &[u8]) -> String {
-        let mut bytes = input.to_vec();
-        for _ in 0..=rng.below(4) {
-            let at = rng.below(bytes.len() + 1);
-            let byte = if rng.below(4) == 0 {
-                rng.next() as u8
-            } else {
-                SPICE[rng.below(SPICE.len())]
-            };
-            match rng.below(4) {
-                0 => bytes.insert(at, byte),
-                1 if at < bytes.len() => bytes[at] = byte,
-                2 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                _ => {
-                    let end = (at + rng.below(16)).min(bytes.len());
-                    let copy = bytes[at..end].to_vec();
-                    bytes.splice(at..at, copy);
-                }
-            }
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
+        mutation::mutate(rng, input, SPICE)
     }
 
     /// What must hold for any input: no panic, and each statement's text is
