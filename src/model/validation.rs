@@ -200,7 +200,7 @@ fn validate_no_control_chars(what: &str, value: &str) -> Result<()> {
 }
 
 /// Ids are letters, digits, '-' and '_': safe in paths, URLs and messages.
-fn validate_id(what: &str, id: &str, max_length: usize) -> Result<()> {
+fn validate_id(what: &str, noun: &str, id: &str, max_length: usize) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= max_length
         && id
@@ -210,7 +210,7 @@ fn validate_id(what: &str, id: &str, max_length: usize) -> Result<()> {
         Ok(())
     } else {
         Err(RunqlError::invalid(format!(
-            "{what} {} is not a valid id: expected up to {max_length} letters, digits, '-' or '_'",
+            "{what} {} is not a valid {noun}: expected up to {max_length} letters, digits, '-' or '_'",
             shown(id)
         )))
     }
@@ -218,11 +218,11 @@ fn validate_id(what: &str, id: &str, max_length: usize) -> Result<()> {
 
 /// A run id, such as the 32 hex digits MLflow and runql generate.
 pub fn validate_run_id(run_id: &str) -> Result<()> {
-    validate_id("run_id", run_id, 256)
+    validate_id("run_id", "run id", run_id, 256)
 }
 
 pub fn validate_experiment_id(experiment_id: &str) -> Result<()> {
-    validate_id("experiment_id", experiment_id, 64)
+    validate_id("experiment_id", "experiment id", experiment_id, 64)
 }
 
 /// MLflow's batch limits: 1000 metrics, 100 params, 100 tags, 1000 in all.
