@@ -205,3 +205,55 @@ fn concurrent_writers_and_compaction_lose_nothing() {
         );
     });
 }
+
+/// Processes racing to create one experiment name: at most one succeeds, and at
+/// most one active experiment holds the name afterwards.
+#[test]
+fn racing_creators_leave_one_active_holder_of_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap().to_string();
+    runtime().block_on(Store::open(&location)).unwrap();
+    let barrier = Arc::new(std::sync::Barrier::new(WRITERS));
+    let creators: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (location, barrier) = (location.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                runtime().block_on(async move {
+                    let store = Store::open(&location).await.unwrap();
+                    barrier.wait();
+                    store.create_experiment("contested", None, &[]).await
+                })
+            })
+        })
+        .collect();
+    let results: Vec<_> = creators.into_iter().map(|c| c.join().unwrap()).collect();
+    let winners: Vec<&String> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert!(
+        winners.len() <= 1,
+        "two creators both succeeded: {results:?}"
+    );
+    for failure in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(
+            failure.code(),
+            runql::ErrorCode::ResourceAlreadyExists,
+            "{failure}"
+        );
+    }
+    runtime().block_on(async {
+        let store = Store::open(&location).await.unwrap();
+        let ctx = SessionContext::new();
+        runql::register(&ctx, &store).await.unwrap();
+        let active = rows(
+            &ctx,
+            "SELECT experiment_id, name, lifecycle_stage FROM experiments \
+             WHERE name = 'contested' AND lifecycle_stage = 'active'",
+        )
+        .await;
+        assert!(active.len() <= 1, "{active:?}");
+        let active_ids: Vec<&String> = active.iter().map(|row| &row.0).collect();
+        assert_eq!(
+            active_ids, winners,
+            "the active holder is the creator that succeeded"
+        );
+    });
+}

@@ -62,7 +62,36 @@ impl Store {
             rows::key_changes(RawTable::ExperimentTags, &tag_changes, self.clock())?,
         );
         self.write(write).await?;
+        self.back_out_if_name_taken(&experiment_id, name).await?;
         Ok(experiment_id)
+    }
+
+    /// Another process may have created an experiment with the same name between
+    /// our check and our commit. Checking again after our own commit, a creator
+    /// that sees another active holder withdraws its experiment (marks it deleted)
+    /// and fails. In every interleaving at most one creator succeeds; if two check
+    /// at the same moment, both withdraw and both fail, leaving the name free.
+    async fn back_out_if_name_taken(&self, experiment_id: &str, name: &str) -> Result<()> {
+        let other = self.experiments_named(name).await?.into_iter().find(|e| {
+            e.lifecycle_stage == LifecycleStage::Active && e.experiment_id != experiment_id
+        });
+        let Some(other) = other else {
+            return Ok(());
+        };
+        self.write_experiment_change(ExperimentChange {
+            experiment_id: experiment_id.to_string(),
+            lifecycle_stage: Some(LifecycleStage::Deleted.as_str().into()),
+            last_update_time: Some(now_millis()),
+            ..Default::default()
+        })
+        .await?;
+        Err(RunqlError::AlreadyExists {
+            kind: "experiment",
+            id: format!(
+                "{name}' (id '{}', created concurrently",
+                other.experiment_id
+            ),
+        })
     }
 
     async fn ensure_name_free(&self, name: &str) -> Result<()> {
