@@ -26,15 +26,33 @@ pub struct Args {
     values: Map<String, Value>,
 }
 
+/// The name an argument means: a deprecated spelling maps to the current one.
+pub fn canonical_name(name: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, canonical)| canonical)
+}
+
+/// Renames deprecated spellings in one source of arguments; where a source has
+/// both spellings, the current one wins.
+pub fn canonical_names(values: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    let (aliased, plain): (Vec<_>, Vec<_>) = values
+        .into_iter()
+        .partition(|(name, _)| canonical_name(name) != name.as_str());
+    for (name, value) in plain.into_iter().chain(aliased) {
+        out.entry(canonical_name(&name).to_string())
+            .or_insert(value);
+    }
+    out
+}
+
 impl Args {
     /// Checks `values` against the procedure's parameters: unknown names and
     /// missing required ones are errors that list what the procedure accepts.
-    pub fn new(procedure: &Procedure, mut values: Map<String, Value>) -> Result<Self> {
-        for (alias, name) in ALIASES {
-            if let Some(value) = values.remove(*alias) {
-                values.entry(name.to_string()).or_insert(value);
-            }
-        }
+    pub fn new(procedure: &Procedure, values: Map<String, Value>) -> Result<Self> {
+        let mut values = canonical_names(values);
         for ignored in IGNORED {
             values.remove(*ignored);
         }

@@ -74,7 +74,10 @@ const TARGETS: &[(&str, &[&str], &[&str])] = &[
 #[derive(Debug)]
 pub struct InsertPlan {
     pub table: &'static str,
+    /// The columns named, or, for an INSERT without a column list, all the
+    /// table's insertable columns, of which the source fills the first ones.
     pub columns: Vec<String>,
+    pub named_columns: bool,
     pub source_sql: String,
 }
 
@@ -114,6 +117,7 @@ pub fn plan(statement: &Statement) -> Result<Option<InsertPlan>> {
     let source = source.as_ref().ok_or_else(|| {
         RunqlError::invalid(format!("INSERT INTO {table} needs VALUES or a SELECT"))
     })?;
+    let named_columns = !columns.is_empty();
     let columns: Vec<String> = if columns.is_empty() {
         accepted.iter().map(|c| c.to_string()).collect()
     } else {
@@ -130,6 +134,7 @@ pub fn plan(statement: &Statement) -> Result<Option<InsertPlan>> {
     Ok(Some(InsertPlan {
         table,
         columns,
+        named_columns,
         source_sql: source.to_string(),
     }))
 }
@@ -196,21 +201,25 @@ impl Source<'_> {
 pub fn to_import(plan: &InsertPlan, batches: &[RecordBatch]) -> Result<Import> {
     let rows = Rows::new(batches);
     let count = rows.len();
-    if let Some(batch) = batches
+    let source_columns = batches
         .first()
-        .filter(|batch| batch.num_columns() != plan.columns.len())
-    {
+        .map_or(plan.columns.len(), |b| b.num_columns());
+    let fits = if plan.named_columns {
+        source_columns == plan.columns.len()
+    } else {
+        source_columns <= plan.columns.len()
+    };
+    if !fits {
         return Err(RunqlError::invalid(format!(
-            "INSERT INTO {} names {} columns but the source has {}",
+            "INSERT INTO {} has {} columns to fill but the source has {source_columns}",
             plan.table,
             plan.columns.len(),
-            batch.num_columns()
         )));
     }
     let source = Source {
         table: plan.table,
         rows,
-        columns: &plan.columns,
+        columns: &plan.columns[..source_columns.min(plan.columns.len())],
         count,
     };
     let mut import = Import::default();
@@ -332,12 +341,14 @@ pub fn to_import(plan: &InsertPlan, batches: &[RecordBatch]) -> Result<Import> {
     Ok(import)
 }
 
-/// How many rows an INSERT wrote, for its result.
-pub fn written(report: &ImportReport) -> usize {
-    report.experiments
-        + report.runs
-        + report.params
-        + report.tags
-        + report.metrics
-        + report.experiment_tags
+/// How many rows of the target table an INSERT wrote, for its result.
+pub fn written(table: &str, report: &ImportReport) -> usize {
+    match table {
+        "experiments" => report.experiments,
+        "runs" => report.runs,
+        "params" => report.params,
+        "tags" => report.tags,
+        "metrics" => report.metrics,
+        _ => report.experiment_tags,
+    }
 }

@@ -182,10 +182,13 @@ impl Session {
                 }
             },
         };
-        // `@name` arguments win over the same name in @@json.
+        // `@name` arguments win over the same name in @@json, spelled either way.
+        values = procedures::args::canonical_names(values);
+        let mut named = Map::new();
         for (name, value) in call.args {
-            values.insert(name, self.json_value(value)?);
+            named.insert(name, self.json_value(value)?);
         }
+        values.extend(procedures::args::canonical_names(named));
         let batch = procedures::call(&self.store, &call.procedure, values).await?;
         self.remember(&batch);
         Ok(Output::of(batch))
@@ -270,7 +273,7 @@ impl Session {
         let batches = frame.collect().await.map_err(sql_error)?;
         let import = insert::to_import(&plan, &batches)?;
         let report = self.store.import(import).await?;
-        let batch = procedures::result::count("count", insert::written(&report))?;
+        let batch = procedures::result::count("count", insert::written(plan.table, &report))?;
         Ok(Output::of(batch))
     }
 }
