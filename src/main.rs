@@ -1,5 +1,9 @@
-//! The `runql` command: run SQL against a store, a demo, or the benchmark.
+//! The `runql` command: run SQL against a store, interactively or from
+//! `-c`, files and stdin; or run the demo, the benchmark, or compaction.
 
+mod repl;
+
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -7,6 +11,10 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::SessionContext;
 use runql::store::location::DEFAULT_LOCATION;
 use runql::{RunqlError, Store};
+
+use repl::exec::Source;
+use repl::print_format::PrintFormat;
+use repl::print_options::{PrintOptions, REPL_MAXROWS};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +32,21 @@ struct Args {
     /// A .sql script to run; may repeat. -c and -f run in the order given.
     #[arg(short = 'f', long = "file")]
     files: Vec<std::path::PathBuf>,
+    /// How results are printed.
+    #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
+    format: PrintFormat,
+    /// Rows a table shows (all by default in scripts, 40 in the REPL; 0 shows all).
+    #[arg(long)]
+    maxrows: Option<usize>,
+    /// Stop at the first statement that fails.
+    #[arg(long)]
+    bail: bool,
+    /// Leave out the banner, row-count footers and timings.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// The REPL's history file (default: runql/history in the user's data directory).
+    #[arg(long)]
+    history: Option<std::path::PathBuf>,
     #[command(subcommand)]
     action: Option<Action>,
 }
@@ -50,26 +73,21 @@ enum Action {
     Compact,
 }
 
-/// A `-c` string or a `-f` file, in command-line order.
-enum Script {
-    Text(String),
-    File(std::path::PathBuf),
-}
-
-fn scripts_in_order(matches: &clap::ArgMatches, args: &Args) -> Vec<Script> {
-    let mut ordered: Vec<(usize, Script)> = Vec::new();
+/// The `-c` strings and `-f` files, in command-line order.
+fn scripts_in_order(matches: &clap::ArgMatches, args: &Args) -> Vec<Source> {
+    let mut ordered: Vec<(usize, Source)> = Vec::new();
     if let Some(indices) = matches.indices_of("commands") {
         ordered.extend(
             indices
                 .zip(&args.commands)
-                .map(|(i, c)| (i, Script::Text(c.clone()))),
+                .map(|(i, c)| (i, Source::Text(c.clone()))),
         );
     }
     if let Some(indices) = matches.indices_of("files") {
         ordered.extend(
             indices
                 .zip(&args.files)
-                .map(|(i, f)| (i, Script::File(f.clone()))),
+                .map(|(i, f)| (i, Source::File(f.clone()))),
         );
     }
     ordered.sort_by_key(|(i, _)| *i);
@@ -85,7 +103,8 @@ async fn main() -> ExitCode {
     };
     let scripts = scripts_in_order(&matches, &args);
     match run(args, scripts).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("error: {}", error.with_code());
             ExitCode::FAILURE
@@ -93,7 +112,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args, scripts: Vec<Script>) -> Result<(), RunqlError> {
+/// Runs what the arguments ask; `Ok(false)` when a statement failed.
+async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
     match args.action {
         Some(Action::Demo) => {
             let store = Store::open(&args.store).await?;
@@ -106,7 +126,8 @@ async fn run(args: Args, scripts: Vec<Script>) -> Result<(), RunqlError> {
                  FROM latest_metrics m JOIN params p ON p.run_id = m.run_id AND p.key = 'optimizer' \
                  WHERE m.key = 'val_loss' GROUP BY p.value ORDER BY best_val_loss",
             )
-            .await
+            .await?;
+            Ok(true)
         }
         Some(Action::Bench {
             runs,
@@ -122,34 +143,42 @@ async fn run(args: Args, scripts: Vec<Script>) -> Result<(), RunqlError> {
             })
             .await?;
             println!("{report}");
-            Ok(())
+            Ok(true)
         }
         Some(Action::Compact) => {
             let store = Store::open(&args.store).await?;
             for (table, before, after) in store.compact().await?.tables {
                 println!("{table}: {before} files -> {after}");
             }
-            Ok(())
+            Ok(true)
         }
         None => {
             let store = Store::open(&args.store).await?;
             let session = store.session().await?;
-            for script in scripts {
-                let text = match script {
-                    Script::Text(text) => text,
-                    Script::File(path) => std::fs::read_to_string(&path).map_err(|e| {
-                        RunqlError::invalid(format!("cannot read {}: {e}", path.display()))
-                    })?,
-                };
-                for output in session.run_script(&text).await? {
-                    if !output.schema.fields().is_empty() {
-                        let table = pretty_format_batches(&output.batches)
-                            .map_err(|e| RunqlError::internal("printing", e))?;
-                        println!("{table}");
-                    }
+            let interactive = scripts.is_empty() && std::io::stdin().is_terminal();
+            let mut options = PrintOptions {
+                format: args.format,
+                maxrows: args.maxrows.filter(|n| *n > 0),
+                quiet: args.quiet,
+                timer: false,
+            };
+            if interactive {
+                if args.maxrows.is_none() {
+                    options.maxrows = Some(REPL_MAXROWS);
                 }
+                let history = args.history.or_else(repl::default_history);
+                repl::run(&session, options, history.as_deref())
+                    .await
+                    .map_err(|e| RunqlError::internal("REPL", e))?;
+                return Ok(true);
             }
-            Ok(())
+            let sources = if scripts.is_empty() {
+                vec![Source::Stdin]
+            } else {
+                scripts
+            };
+            let outcome = repl::exec::run_sources(&session, &sources, &options, args.bail).await;
+            Ok(!outcome.failed)
         }
     }
 }
