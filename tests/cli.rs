@@ -314,3 +314,104 @@ fn the_repl_on_a_terminal() {
     assert!(saved.contains(".mode csv"), "{saved}");
     assert!(saved.contains("FROM latest_metrics;"), "{saved}");
 }
+
+/// `.chart` in the terminal and to SVG, `.chart bar`, and `.watch` stopped by Ctrl-C.
+#[cfg(unix)]
+#[test]
+fn the_repl_charts_and_watches() {
+    use expectrl::{Eof, Session};
+    use std::time::Duration;
+
+    let cli = Cli::new();
+    let svg = cli.dir.path().join("chart.svg");
+    let mut command = cli.command();
+    command
+        .arg("--history")
+        .arg(cli.dir.path().join("history"))
+        .env("TERM", "xterm");
+    let mut repl = Session::spawn(command).unwrap();
+    repl.set_expect_timeout(Some(Duration::from_secs(120)));
+    let prompt = |repl: &mut Session| {
+        repl.expect("runql> \r").unwrap();
+    };
+    prompt(&mut repl);
+
+    repl.send(".chart\r").unwrap();
+    repl.expect("no query has returned rows").unwrap();
+    prompt(&mut repl);
+
+    repl.send("SELECT * FROM (VALUES (1, 2.0, 1.0), (2, 4.0, 3.0)) AS t(step, loss, acc);\r")
+        .unwrap();
+    repl.expect("2 rows").unwrap();
+    prompt(&mut repl);
+    repl.send(".chart\r").unwrap();
+    repl.expect("x: step").unwrap();
+    repl.expect("loss").unwrap();
+    repl.expect("acc").unwrap();
+    prompt(&mut repl);
+    repl.send(format!("\\chart --svg {}\r", svg.display()))
+        .unwrap();
+    prompt(&mut repl);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains(r#"data-series="loss" data-values="1,2 2,4""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"data-series="acc" data-values="1,1 2,3""#),
+        "{text}"
+    );
+
+    repl.send("SELECT * FROM (VALUES ('alpha', 4), ('beta', 2)) AS t(name, n);\r")
+        .unwrap();
+    repl.expect("2 rows").unwrap();
+    prompt(&mut repl);
+    repl.send(".chart bar\r").unwrap();
+    repl.expect("beta  │").unwrap();
+    prompt(&mut repl);
+
+    repl.send(".watch 0.2\r").unwrap();
+    repl.expect("Every 0.2s").unwrap();
+    repl.expect("Every 0.2s").unwrap();
+    repl.send("\x03").unwrap();
+    prompt(&mut repl);
+
+    repl.send("\x04").unwrap();
+    repl.expect(Eof).unwrap();
+}
+
+/// Store keys complete inside the string after `key = '`, reread after a write adds them.
+#[cfg(unix)]
+#[test]
+fn the_repl_completes_store_keys() {
+    use expectrl::{Eof, Session};
+    use std::time::Duration;
+
+    let cli = Cli::new();
+    let mut command = cli.command();
+    command
+        .arg("--history")
+        .arg(cli.dir.path().join("history"))
+        .env("TERM", "xterm");
+    let mut repl = Session::spawn(command).unwrap();
+    repl.set_expect_timeout(Some(Duration::from_secs(60)));
+    let prompt = |repl: &mut Session| {
+        repl.expect("runql> \r").unwrap();
+    };
+    prompt(&mut repl);
+    repl.send(
+        "EXEC experiments.create @name='e1'; \
+         EXEC runs.create @experiment_id=@experiment_id @run_name='r1'; \
+         EXEC runs.log_metric @run_id=@run_id @key='throughput' @value=0.5;\r",
+    )
+    .unwrap();
+    repl.expect("| throughput |").unwrap();
+    prompt(&mut repl);
+    // Short input: a line that wraps is redrawn in pieces.
+    repl.send("metrics key='thr\t").unwrap();
+    repl.expect("'throughput").unwrap();
+    repl.send("\x03").unwrap();
+    prompt(&mut repl);
+    repl.send("\x04").unwrap();
+    repl.expect(Eof).unwrap();
+}

@@ -1,7 +1,8 @@
 //! The REPL's meta commands, each with a psql spelling and a sqlite one
 //! (`\d` and `.tables`). They are read whole from one line, without `;`.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use runql::procedures;
 use runql::sql::{Output, Session};
 use runql::tables::USER_TABLES;
 
+use super::chart;
 use super::exec;
 use super::print_format::PrintFormat;
 use super::print_options::PrintOptions;
@@ -42,6 +44,16 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "print how long each statement took",
     ),
     ("\\i FILE", ".read FILE", "run the statements of a file"),
+    (
+        "\\chart [bar] [--svg FILE]",
+        ".chart [bar] [--svg FILE]",
+        "draw the last result as lines (x, y...) or (series, x, y), or bars (label, value)",
+    ),
+    (
+        "\\watch SECONDS",
+        ".watch SECONDS",
+        "rerun the last query every SECONDS until Ctrl-C",
+    ),
     ("\\q", ".quit", "leave (Ctrl-D too)"),
     ("\\?", ".help", "this list"),
 ];
@@ -56,6 +68,8 @@ pub enum Command {
     MaxRows(Option<usize>),
     Timer(bool),
     Include(PathBuf),
+    Chart { bar: bool, svg: Option<PathBuf> },
+    Watch(Duration),
     Quit,
     Help,
 }
@@ -101,6 +115,15 @@ impl Command {
             }
             ("\\i" | ".read", "") => return Err(format!("{name} takes a file name")),
             ("\\i" | ".read", file) => Command::Include(PathBuf::from(file)),
+            ("\\chart" | ".chart", args) => parse_chart(&name, args)?,
+            ("\\watch" | ".watch", seconds) => match seconds.parse::<f64>() {
+                Ok(s) if s.is_finite() && s >= 0.1 => Command::Watch(Duration::from_secs_f64(s)),
+                _ => {
+                    return Err(format!(
+                        "{name} takes a number of seconds, at least 0.1, got '{seconds}'"
+                    ));
+                }
+            },
             ("\\q" | ".quit" | ".exit", _) => Command::Quit,
             _ => return Err(format!("unknown command '{name}'; \\? lists them")),
         };
@@ -112,6 +135,7 @@ impl Command {
         session: &Session,
         options: &mut PrintOptions,
         interrupts: &exec::Interrupts,
+        last: &exec::LastResult,
     ) -> Next {
         let shown = match self {
             Command::Quit => return Next::Quit,
@@ -147,9 +171,34 @@ impl Command {
             Command::Include(path) => {
                 match std::fs::read_to_string(&path) {
                     Ok(text) => {
-                        exec::run_interactive(session, &text, options, interrupts).await;
+                        exec::run_interactive(session, &text, options, interrupts, last).await;
                     }
                     Err(e) => eprintln!("error: cannot read {}: {e}", path.display()),
+                }
+                return Next::Continue;
+            }
+            Command::Chart { bar, svg } => {
+                match last.get() {
+                    Some((_, output)) => {
+                        if let Err(message) = chart(&output, bar, svg.as_deref()) {
+                            eprintln!("error: {message}");
+                        }
+                    }
+                    None => eprintln!("error: no query has returned rows to chart yet"),
+                }
+                return Next::Continue;
+            }
+            Command::Watch(every) => {
+                match last.get() {
+                    // Rerunning an EXEC or INSERT would write each time.
+                    Some((statement, _)) if !exec::is_query(&statement.text) => eprintln!(
+                        "error: .watch reruns only queries; the last result came from '{}'",
+                        statement.text
+                    ),
+                    Some((statement, _)) => {
+                        exec::watch(session, &statement, every, options, interrupts).await
+                    }
+                    None => eprintln!("error: no query has run yet to watch"),
                 }
                 return Next::Continue;
             }
@@ -170,6 +219,64 @@ impl Command {
         }
         Next::Continue
     }
+}
+
+/// Reads `.chart`'s arguments: an optional `bar`, then an optional `--svg FILE`.
+fn parse_chart(name: &str, args: &str) -> Result<Command, String> {
+    let mut words = args.split_whitespace();
+    let mut bar = false;
+    let mut svg = None;
+    while let Some(word) = words.next() {
+        match word {
+            "bar" if !bar && svg.is_none() => bar = true,
+            "line" if !bar && svg.is_none() => {}
+            "--svg" if svg.is_none() => match words.next() {
+                Some(file) => svg = Some(PathBuf::from(file)),
+                None => return Err(format!("{name} --svg takes a file name")),
+            },
+            other => {
+                return Err(format!("{name} takes [bar] [--svg FILE], got '{other}'"));
+            }
+        }
+    }
+    Ok(Command::Chart { bar, svg })
+}
+
+/// Draws a result on stdout, or writes it to an SVG file.
+fn chart(output: &Output, bar: bool, svg: Option<&Path>) -> Result<(), String> {
+    let text = if bar {
+        let bars = chart::bar_data(&output.schema, &output.batches)?;
+        match svg {
+            Some(_) => chart::bar_svg(&bars),
+            None => chart::render_bars(&bars, chart_width().min(60)),
+        }
+    } else {
+        let data = chart::line_data(&output.schema, &output.batches)?;
+        match svg {
+            Some(_) => chart::line_svg(&data),
+            None => {
+                let colour = std::io::stdout().is_terminal();
+                chart::render_line(&data, chart_width(), 15, colour)
+            }
+        }
+    };
+    match svg {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write the chart to {}: {e}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Characters across for a chart's plot: the terminal's width from `COLUMNS`
+/// less room for labels, or 60.
+fn chart_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .map_or(60, |c| c.saturating_sub(16).clamp(10, 120))
 }
 
 async fn describe(session: &Session, table: &str) -> Result<Output, String> {
@@ -258,5 +365,29 @@ mod tests {
         assert_eq!(Command::parse("\\q"), Command::parse(".quit"));
         assert!(Command::parse(".mode xml").unwrap_err().contains("ndjson"));
         assert!(Command::parse("\\zz").is_err());
+        assert_eq!(
+            Command::parse(".chart"),
+            Ok(Command::Chart {
+                bar: false,
+                svg: None
+            })
+        );
+        assert_eq!(
+            Command::parse("\\chart bar --svg out.svg"),
+            Ok(Command::Chart {
+                bar: true,
+                svg: Some(PathBuf::from("out.svg"))
+            })
+        );
+        assert!(Command::parse(".chart --svg").unwrap_err().contains("file"));
+        assert_eq!(
+            Command::parse("\\watch 2"),
+            Ok(Command::Watch(Duration::from_secs(2)))
+        );
+        assert!(
+            Command::parse(".watch soon")
+                .unwrap_err()
+                .contains("'soon'")
+        );
     }
 }

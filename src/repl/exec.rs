@@ -6,15 +6,17 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use runql::RunqlError;
-use runql::sql::Session;
 use runql::sql::script::{Statement, split_statements};
+use runql::sql::{Output, Session};
 
 use super::print_options::PrintOptions;
+use super::progress;
 
 /// Where statements come from, in the order the command line gave them.
 pub enum Source {
@@ -92,7 +94,7 @@ pub async fn run_text(
     };
     let mut outcome = Outcome::default();
     for statement in &statements {
-        if !run_one(session, statement, options).await {
+        if run_one(session, statement, options).await.is_none() {
             outcome.failed = true;
             if bail {
                 outcome.stopped = true;
@@ -103,20 +105,27 @@ pub async fn run_text(
     outcome
 }
 
-/// Runs one statement and prints its result or its error; true when it succeeded.
-async fn run_one(session: &Session, statement: &Statement, options: &PrintOptions) -> bool {
+/// Runs one statement and prints its result or its error; the result when it succeeded.
+async fn run_one(
+    session: &Session,
+    statement: &Statement,
+    options: &PrintOptions,
+) -> Option<Output> {
     let started = Instant::now();
-    match session.run_statement(statement).await {
+    let progress = progress::Progress::start();
+    let result = session.run_statement(statement).await;
+    drop(progress);
+    match result {
         Ok(output) => match options.print(&output, started.elapsed()) {
-            Ok(()) => true,
+            Ok(()) => Some(output),
             Err(message) => {
                 eprintln!("error: {message}");
-                false
+                None
             }
         },
         Err(error) => {
             report_at(&error, statement);
-            false
+            None
         }
     }
 }
@@ -154,34 +163,144 @@ impl Interrupts {
     }
 }
 
+impl Interrupts {
+    /// Waits for the next Ctrl-C.
+    pub async fn next(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// The last statement the REPL ran that returned columns, and its result, for
+/// `.chart` and `.watch`.
+#[derive(Clone, Default)]
+pub struct LastResult(Arc<Mutex<Option<(Statement, Output)>>>);
+
+impl LastResult {
+    pub fn get(&self) -> Option<(Statement, Output)> {
+        self.0.lock().clone()
+    }
+
+    fn set(&self, statement: Statement, output: Output) {
+        if !output.schema.fields().is_empty() {
+            *self.0.lock() = Some((statement, output));
+        }
+    }
+}
+
+/// Runs one statement in a task that Ctrl-C aborts; `None` when it failed or was cancelled.
+async fn run_cancellable(
+    session: &Session,
+    statement: &Statement,
+    options: &PrintOptions,
+    interrupts: &Interrupts,
+) -> Result<Option<Output>, Cancelled> {
+    let task_session = session.clone();
+    let task_options = options.clone();
+    let task_statement = statement.clone();
+    let mut task =
+        tokio::spawn(async move { run_one(&task_session, &task_statement, &task_options).await });
+    tokio::select! {
+        done = &mut task => Ok(done.ok().flatten()),
+        _ = interrupts.next() => {
+            task.abort();
+            Err(Cancelled)
+        }
+    }
+}
+
+/// Ctrl-C stopped a statement.
+pub struct Cancelled;
+
 /// Runs the statements of REPL input. Ctrl-C cancels the statement running and
-/// skips the rest of the input; the session stays.
+/// skips the rest of the input; the session stays. Returns whether any
+/// statement may have written (anything but a plain query ran).
 pub async fn run_interactive(
     session: &Session,
     text: &str,
     options: &PrintOptions,
     interrupts: &Interrupts,
-) {
+    last: &LastResult,
+) -> bool {
     let statements = match split_statements(text) {
         Ok(statements) => statements,
-        Err(error) => return report(&error),
+        Err(error) => {
+            report(&error);
+            return false;
+        }
     };
+    let mut wrote = false;
     for statement in statements {
-        let task_session = session.clone();
-        let task_options = options.clone();
-        let mut task =
-            tokio::spawn(async move { run_one(&task_session, &statement, &task_options).await });
-        tokio::select! {
-            _ = &mut task => {}
-            _ = interrupts.0.notified() => {
-                task.abort();
+        wrote |= !is_query(&statement.text);
+        match run_cancellable(session, &statement, options, interrupts).await {
+            Ok(Some(output)) => last.set(statement, output),
+            Ok(None) => {}
+            Err(Cancelled) => {
                 eprintln!("cancelled");
-                return;
+                return wrote;
             }
+        }
+    }
+    wrote
+}
+
+/// Whether a statement only reads: it starts with SELECT, WITH, SHOW, DESCRIBE,
+/// EXPLAIN or VALUES.
+pub fn is_query(text: &str) -> bool {
+    let first = text
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .find(|w| !w.is_empty())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    matches!(
+        first.as_str(),
+        "select" | "with" | "show" | "describe" | "explain" | "values"
+    )
+}
+
+/// `.watch`: clears the screen and reruns a statement every `every` until Ctrl-C.
+pub async fn watch(
+    session: &Session,
+    statement: &Statement,
+    every: Duration,
+    options: &PrintOptions,
+    interrupts: &Interrupts,
+) {
+    loop {
+        // Clear the screen and go home, then say what is being watched.
+        print!("\x1b[2J\x1b[H");
+        println!(
+            "Every {}s: {}  ({}; Ctrl-C stops)\n",
+            every.as_secs_f64(),
+            statement.text,
+            chrono::Local::now().format("%H:%M:%S")
+        );
+        if run_cancellable(session, statement, options, interrupts)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = interrupts.next() => return,
         }
     }
 }
 
 pub fn report(error: &RunqlError) {
     eprintln!("error: {}", error.with_code());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_query;
+
+    #[test]
+    fn only_reads_count_as_queries() {
+        assert!(is_query("SELECT 1"));
+        assert!(is_query("  with t AS (SELECT 1) SELECT * FROM t"));
+        assert!(is_query("(SELECT 1)"));
+        assert!(!is_query("EXEC runs.create @experiment_id='0'"));
+        assert!(!is_query("INSERT INTO runs VALUES (1)"));
+    }
 }

@@ -5,9 +5,15 @@
 //! - after `EXEC`, procedure names;
 //! - an `@word` inside an `EXEC`, that procedure's argument names;
 //! - after `\d`/`.schema`, table names, and after `\h`, procedure names;
+//! - after `key = '`, the store's metric, param or tag keys, by the table the
+//!   input names (all three when it names none), from a [`KeyCache`];
 //! - otherwise keywords, table names, and the columns of tables the input names.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::RwLock;
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::Highlighter;
@@ -16,6 +22,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 use runql::procedures;
+use runql::sql::Session;
 use runql::sql::script::is_complete;
 use runql::tables::USER_TABLES;
 
@@ -83,19 +90,131 @@ const KEYWORDS: &[&str] = &[
     "FALSE",
 ];
 
+/// The tables whose `key` column completes, in the order [`KeyCache`] holds them.
+const KEYED_TABLES: [&str; 3] = ["metrics", "params", "tags"];
+
+/// How long read keys stay fresh when nothing in the session wrote.
+pub const KEYS_FRESH_FOR: Duration = Duration::from_secs(30);
+
+/// The distinct metric, param and tag keys of the store, read for completion
+/// and kept for the session; reread after a write or once stale.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: [Vec<String>; 3],
+    read_at: Option<Instant>,
+}
+
+/// A [`KeyCache`] shared by the REPL loop, which refreshes it, and the helper.
+pub type SharedKeys = Arc<RwLock<KeyCache>>;
+
+impl KeyCache {
+    /// Whether the keys should be read again.
+    pub fn stale(&self) -> bool {
+        self.read_at.is_none_or(|at| at.elapsed() > KEYS_FRESH_FOR)
+    }
+
+    /// Marks the keys for rereading, after a statement that may have written.
+    pub fn invalidate(&mut self) {
+        self.read_at = None;
+    }
+
+    /// Reads every table's distinct keys; a table that fails to read keeps none.
+    pub async fn read(session: &Session) -> KeyCache {
+        let mut keys: [Vec<String>; 3] = Default::default();
+        for (slot, table) in keys.iter_mut().zip(KEYED_TABLES) {
+            let query = format!("SELECT DISTINCT key FROM {table} ORDER BY key");
+            if let Ok(outputs) = session.run_script(&query).await {
+                for output in outputs {
+                    for batch in &output.batches {
+                        if let Ok(strings) = datafusion::arrow::compute::cast(
+                            batch.column(0),
+                            &datafusion::arrow::datatypes::DataType::Utf8,
+                        ) && let Some(strings) = strings
+                            .as_any()
+                            .downcast_ref::<datafusion::arrow::array::StringArray>(
+                        ) {
+                            slot.extend(strings.iter().flatten().map(str::to_string));
+                        }
+                    }
+                }
+            }
+        }
+        KeyCache {
+            keys,
+            read_at: Some(Instant::now()),
+        }
+    }
+
+    /// Keys of the tables `input` names (`latest_metrics` counts as metrics),
+    /// or of all three when it names none.
+    fn for_input(&self, input: &str) -> Vec<String> {
+        let words: Vec<String> = input
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let named: Vec<usize> = (0..3)
+            .filter(|&i| {
+                words
+                    .iter()
+                    .any(|w| w == KEYED_TABLES[i] || (i == 0 && w == "latest_metrics"))
+            })
+            .collect();
+        let tables = if named.is_empty() {
+            vec![0, 1, 2]
+        } else {
+            named
+        };
+        tables
+            .into_iter()
+            .flat_map(|i| self.keys[i].iter().cloned())
+            .collect()
+    }
+}
+
+/// Where an open string after `key =` starts, when the cursor is inside one.
+fn key_string_start(before: &str) -> Option<usize> {
+    if before.matches('\'').count().is_multiple_of(2) {
+        return None;
+    }
+    let quote = before.rfind('\'')?;
+    let head = before[..quote].trim_end().strip_suffix('=')?.trim_end();
+    let lower = head.to_ascii_lowercase();
+    let stem = lower.strip_suffix("key")?;
+    let boundary = stem
+        .chars()
+        .last()
+        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+    boundary.then_some(quote + 1)
+}
+
 /// Completion and validation for the REPL; knows every table's columns.
 pub struct ReplHelper {
     columns: BTreeMap<String, Vec<String>>,
+    keys: SharedKeys,
 }
 
 impl ReplHelper {
-    /// `columns`: each user table's column names, read once when the REPL starts.
-    pub fn new(columns: BTreeMap<String, Vec<String>>) -> Self {
-        ReplHelper { columns }
+    /// `columns`: each user table's column names, read once when the REPL
+    /// starts; `keys`: the store's keys, which the REPL loop keeps fresh.
+    pub fn new(columns: BTreeMap<String, Vec<String>>, keys: SharedKeys) -> Self {
+        ReplHelper { columns, keys }
     }
 
     /// Where the word before the cursor starts, and what could replace it.
     pub fn candidates(&self, before: &str) -> (usize, Vec<String>) {
+        if let Some(start) = key_string_start(before) {
+            let typed = &before[start..];
+            let mut found: Vec<String> = self
+                .keys
+                .read()
+                .for_input(before)
+                .into_iter()
+                .filter(|k| k.starts_with(typed))
+                .collect();
+            found.sort();
+            found.dedup();
+            return (start, found);
+        }
         let start = before
             .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '\\')))
             .map_or(0, |i| {
@@ -231,7 +350,15 @@ mod tests {
             "metrics".to_string(),
             vec!["key".to_string(), "value".to_string()],
         );
-        ReplHelper::new(columns)
+        let keys = KeyCache {
+            keys: [
+                vec!["loss".to_string(), "lr_decay".to_string()],
+                vec!["lr".to_string()],
+                vec!["mlflow.user".to_string()],
+            ],
+            read_at: Some(Instant::now()),
+        };
+        ReplHelper::new(columns, Arc::new(RwLock::new(keys)))
     }
 
     #[test]
@@ -257,5 +384,33 @@ mod tests {
         );
         assert_eq!(h.candidates(".sch").1, vec![".schema".to_string()]);
         assert_eq!(h.candidates("\\d par").1, vec!["params".to_string()]);
+    }
+
+    #[test]
+    fn completes_keys_inside_key_strings_by_table() {
+        let h = helper();
+        let keys = |input: &str| h.candidates(input).1;
+        assert_eq!(
+            h.candidates("SELECT * FROM metrics WHERE key = 'l"),
+            (35, vec!["loss".to_string(), "lr_decay".to_string()])
+        );
+        assert_eq!(
+            keys("SELECT * FROM params WHERE key='l"),
+            vec!["lr".to_string()]
+        );
+        assert_eq!(
+            keys("SELECT * FROM latest_metrics m WHERE m.key = '"),
+            vec!["loss".to_string(), "lr_decay".to_string()]
+        );
+        assert_eq!(
+            keys("SELECT * FROM tags t WHERE t.KEY = 'mlflow."),
+            vec!["mlflow.user".to_string()]
+        );
+        assert!(!keys("SELECT 'l").contains(&"loss".to_string()));
+        assert!(!keys("SELECT * WHERE monkey = 'l").contains(&"loss".to_string()));
+        assert_eq!(
+            keys("SELECT 1 WHERE key = 'l"),
+            vec!["loss".to_string(), "lr".to_string(), "lr_decay".to_string()]
+        );
     }
 }

@@ -4,16 +4,23 @@
 //! - [`exec`]: running statements from `-c`, files, stdin and REPL input;
 //! - [`command`]: the `\d` / `.tables` meta commands;
 //! - [`helper`]: rustyline validation and completion;
-//! - [`print_format`] / [`print_options`]: output formats.
+//! - [`print_format`] / [`print_options`]: output formats;
+//! - [`chart`]: `.chart`, results drawn as text or SVG;
+//! - [`progress`]: the spinner for long statements.
 
+pub mod chart;
 pub mod command;
 pub mod exec;
 pub mod helper;
 pub mod print_format;
 pub mod print_options;
+pub mod progress;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -23,7 +30,7 @@ use runql::sql::Session;
 use runql::tables::USER_TABLES;
 
 use command::{Command, Next};
-use helper::ReplHelper;
+use helper::{KeyCache, ReplHelper, SharedKeys};
 use print_options::PrintOptions;
 
 /// Where history goes when `--history` is not given.
@@ -40,8 +47,13 @@ pub async fn run(
     let config = Config::builder().auto_add_history(false).build();
     let mut editor: Editor<ReplHelper, FileHistory> =
         Editor::with_config(config).map_err(|e| format!("starting the line editor: {e}"))?;
-    editor.set_helper(Some(ReplHelper::new(table_columns(session).await)));
+    let keys: SharedKeys = Arc::new(RwLock::new(KeyCache::default()));
+    editor.set_helper(Some(ReplHelper::new(
+        table_columns(session).await,
+        keys.clone(),
+    )));
     let interrupts = exec::Interrupts::listen();
+    let last = exec::LastResult::default();
     if let Some(path) = history {
         // A first run has no history yet.
         let _ = editor.load_history(path);
@@ -54,6 +66,10 @@ pub async fn run(
         );
     }
     loop {
+        if keys.read().stale() {
+            let fresh = KeyCache::read(session).await;
+            *keys.write() = fresh;
+        }
         match editor.readline("runql> ") {
             Ok(input) => {
                 if input.trim().is_empty() {
@@ -66,16 +82,23 @@ pub async fn run(
                 if Command::is_command(&input) {
                     match Command::parse(&input) {
                         Ok(command) => {
+                            // A file read with \i may write.
+                            let may_write = matches!(command, Command::Include(_));
                             if let Next::Quit =
-                                command.run(session, &mut options, &interrupts).await
+                                command.run(session, &mut options, &interrupts, &last).await
                             {
                                 break;
+                            }
+                            if may_write {
+                                keys.write().invalidate();
                             }
                         }
                         Err(message) => eprintln!("error: {message}"),
                     }
                 } else {
-                    exec::run_interactive(session, &input, &options, &interrupts).await;
+                    if exec::run_interactive(session, &input, &options, &interrupts, &last).await {
+                        keys.write().invalidate();
+                    }
                 }
             }
             // Ctrl-C at the prompt drops the input being typed, as in psql.
