@@ -289,6 +289,10 @@ fn the_repl_on_a_terminal() {
     repl.expect("@step (integer, optional)").unwrap();
     repl.expect("example:").unwrap();
     prompt(&mut repl);
+    repl.send("EXEC runs.restore_b\t").unwrap();
+    repl.expect("runs.restore_bulk").unwrap();
+    repl.send("\x03").unwrap();
+    prompt(&mut repl);
     repl.send("EXEC runs.log_metric @ste\t").unwrap();
     repl.expect("@step=").unwrap();
     // Ctrl-C at the prompt drops the half-typed input.
