@@ -93,6 +93,11 @@ const KEYWORDS: &[&str] = &[
 /// The tables whose `key` column completes, in the order [`KeyCache`] holds them.
 const KEYED_TABLES: [&str; 3] = ["metrics", "params", "tags"];
 
+/// Where each table's keys are read from. Metric and param keys are the same in
+/// the raw change tables, which skip the views' folding (the metrics view is a
+/// DISTINCT over every value); tag keys come from the view, which drops deleted tags.
+const KEY_SOURCES: [&str; 3] = ["raw.metrics", "raw.params", "tags"];
+
 /// How long read keys stay fresh when nothing in the session wrote.
 pub const KEYS_FRESH_FOR: Duration = Duration::from_secs(30);
 
@@ -121,8 +126,8 @@ impl KeyCache {
     /// Reads every table's distinct keys; a table that fails to read keeps none.
     pub async fn read(session: &Session) -> KeyCache {
         let mut keys: [Vec<String>; 3] = Default::default();
-        for (slot, table) in keys.iter_mut().zip(KEYED_TABLES) {
-            let query = format!("SELECT DISTINCT key FROM {table} ORDER BY key");
+        for (slot, source) in keys.iter_mut().zip(KEY_SOURCES) {
+            let query = format!("SELECT DISTINCT key FROM {source} ORDER BY key");
             if let Ok(outputs) = session.run_script(&query).await {
                 for output in outputs {
                     for batch in &output.batches {
