@@ -2,13 +2,15 @@
 //! and the SQL views: every rejected call must fail with the right error code
 //! and leave the store exactly as it was.
 
+mod common;
+
+use common::{context, sorted, sql};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
-use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::prelude::SessionContext;
 use runql::api::{CreateRun, GcOptions};
 use runql::model::{LifecycleStage, Metric, RunStatus, Tag};
@@ -46,49 +48,6 @@ async fn open(path: &Path) -> Store {
         Ok(store) => store,
         Err(e) => panic!("opening store at {}: {e}", path.display()),
     }
-}
-
-async fn context(store: &Store) -> SessionContext {
-    let ctx = SessionContext::new();
-    runql::register(&ctx, store).await.expect("register views");
-    ctx
-}
-
-/// Runs SQL and returns every row as strings (NULL as "NULL"), in result order.
-async fn sql(ctx: &SessionContext, query: &str) -> Vec<Vec<String>> {
-    let batches = ctx
-        .sql(query)
-        .await
-        .unwrap_or_else(|e| panic!("planning {query}: {e}"))
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("running {query}: {e}"));
-    let mut rows = Vec::new();
-    for batch in &batches {
-        for row in 0..batch.num_rows() {
-            rows.push(
-                batch
-                    .columns()
-                    .iter()
-                    .map(|column| {
-                        if column.is_null(row) {
-                            "NULL".to_string()
-                        } else {
-                            array_value_to_string(column, row).unwrap()
-                        }
-                    })
-                    .collect(),
-            );
-        }
-    }
-    rows
-}
-
-/// As [`sql`], rows sorted, so results compare regardless of order.
-async fn sorted(ctx: &SessionContext, query: &str) -> Vec<Vec<String>> {
-    let mut rows = sql(ctx, query).await;
-    rows.sort();
-    rows
 }
 
 /// A single integer (such as a count) from SQL.

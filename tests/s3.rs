@@ -9,6 +9,9 @@
 //! exists), so no locking provider or extra option is needed; see
 //! `concurrent_handles_lose_and_duplicate_nothing`.
 
+mod common;
+
+use common::{context, sorted, sql};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,10 +20,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
-use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::prelude::SessionContext;
 use runql::api::CreateRun;
 use runql::model::{Metric, Param, RunStatus, Tag};
@@ -237,48 +239,6 @@ async fn open(location: &str, options: StoreOptions) -> Store {
     Store::open_with(location, options)
         .await
         .unwrap_or_else(|e| panic!("opening {location}: {e}"))
-}
-
-async fn context(store: &Store) -> SessionContext {
-    let ctx = SessionContext::new();
-    runql::register(&ctx, store).await.expect("register views");
-    ctx
-}
-
-/// Every row as strings (NULL as "NULL"), in result order.
-async fn sql(ctx: &SessionContext, query: &str) -> Vec<Vec<String>> {
-    let batches = ctx
-        .sql(query)
-        .await
-        .unwrap_or_else(|e| panic!("planning {query}: {e}"))
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("running {query}: {e}"));
-    let mut rows = Vec::new();
-    for batch in &batches {
-        for row in 0..batch.num_rows() {
-            rows.push(
-                batch
-                    .columns()
-                    .iter()
-                    .map(|column| {
-                        if column.is_null(row) {
-                            "NULL".to_string()
-                        } else {
-                            array_value_to_string(column, row).unwrap()
-                        }
-                    })
-                    .collect(),
-            );
-        }
-    }
-    rows
-}
-
-async fn sorted(ctx: &SessionContext, query: &str) -> Vec<Vec<String>> {
-    let mut rows = sql(ctx, query).await;
-    rows.sort();
-    rows
 }
 
 async fn count(ctx: &SessionContext, from_where: &str) -> i64 {
