@@ -78,6 +78,17 @@ impl RunqlError {
         }
     }
 
+    /// The same error, an invalid-argument message prefixed (to name where
+    /// the argument came from); other errors unchanged.
+    pub fn prefixed(self, prefix: &str) -> Self {
+        match self {
+            RunqlError::InvalidParameter(message) => {
+                RunqlError::InvalidParameter(format!("{prefix}{message}"))
+            }
+            other => other,
+        }
+    }
+
     /// `CODE: message`, the form users see at the CLI and in SQL errors.
     pub fn with_code(&self) -> String {
         format!("{}: {}", self.code(), self)

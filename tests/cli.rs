@@ -99,6 +99,18 @@ fn table_tells_null_from_empty_and_cuts_long_text_only_in_tables() {
 }
 
 #[test]
+fn csv_and_tsv_write_maps_and_lists_as_text() {
+    let cli = Cli::new();
+    let sql =
+        "SELECT map(['lr'], ['0.01']) AS params, [1, 2] AS steps, CAST(NULL AS INT[]) AS none";
+    let csv = cli.run(&["--format", "csv", "-c", sql]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    assert_eq!(stdout(&csv), "params,steps,none\n{lr: 0.01},\"[1, 2]\",\n");
+    let tsv = stdout(&cli.run(&["--format", "tsv", "-c", sql]));
+    assert_eq!(tsv, "params\tsteps\tnone\n{lr: 0.01}\t[1, 2]\t\n");
+}
+
+#[test]
 fn maxrows_limits_the_table_and_says_so() {
     let cli = Cli::new();
     let sql = "SELECT * FROM (VALUES (1), (2), (3)) AS t(v)";

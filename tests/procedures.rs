@@ -379,10 +379,11 @@ async fn experiments_procedures_happy_path() {
         rows(&only_deleted, &["experiment_id", "name", "lifecycle_stage"]),
         table(&[&[&id, "vision-v2", "deleted"]])
     );
+    // Newest first, as MLflow orders them.
     let all = ok(s, "EXEC experiments.search @view_type='ALL'").await;
-    assert_eq!(column(&all, "name"), ["Default", "vision-v2"]);
+    assert_eq!(column(&all, "name"), ["vision-v2", "Default"]);
     let first = ok(s, "EXEC experiments.search @view_type='ALL' @max_results=1").await;
-    assert_eq!(column(&first, "name"), ["Default"]);
+    assert_eq!(column(&first, "name"), ["vision-v2"]);
 
     // restore → active again.
     let restored = ok(
@@ -395,7 +396,7 @@ async fn experiments_procedures_happy_path() {
         table(&[&[&id, "vision-v2", "active"]])
     );
     let active = ok(s, "EXEC experiments.search").await;
-    assert_eq!(column(&active, "name"), ["Default", "vision-v2"]);
+    assert_eq!(column(&active, "name"), ["vision-v2", "Default"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ pub mod import;
 pub mod logging;
 pub(crate) mod read;
 pub mod runs;
+mod search;
 
 pub use experiments::ExperimentFilter;
 pub use gc::{GcOptions, GcReport};

@@ -5,9 +5,9 @@
 //! dispatch, and nothing else.
 
 pub mod args;
-mod experiments;
+pub(crate) mod experiments;
 pub mod result;
-mod runs;
+pub(crate) mod runs;
 mod store;
 
 use datafusion::arrow::record_batch::RecordBatch;

@@ -110,10 +110,44 @@ fn delimited(
         // The writer writes the header with the first batch, so an empty result still gets one.
         let empty = RecordBatch::new_empty(schema.clone());
         for batch in batches.iter().chain(batches.is_empty().then_some(&empty)) {
-            writer.write(batch)?;
+            writer.write(&nested_as_text(batch)?)?;
         }
     }
     utf8(out)
+}
+
+/// The batch with maps, lists and structs rendered as text (`{lr: 0.01}`),
+/// which the CSV writer cannot write otherwise; NULL stays NULL.
+fn nested_as_text(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.data_type().is_nested())
+    {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if field.data_type().is_nested() {
+            let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+            let text: StringArray = (0..column.len())
+                .map(|row| (!column.is_null(row)).then(|| formatter.value(row).to_string()))
+                .collect();
+            fields.push(Field::new(field.name(), DataType::Utf8, true));
+            columns.push(Arc::new(text));
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
 /// Every cell as display text, NULL as `NULL`, up to `limit` rows.

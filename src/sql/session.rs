@@ -308,7 +308,7 @@ fn sql_error(error: datafusion::error::DataFusionError) -> RunqlError {
     }
 }
 
-fn scalar_to_json(value: &ScalarValue) -> Value {
+pub(crate) fn scalar_to_json(value: &ScalarValue) -> Value {
     if value.is_null() {
         return Value::Null;
     }

@@ -2,6 +2,7 @@
 //! of `views.sql` that fold them into the tables users query.
 
 mod live;
+mod search;
 
 use std::sync::Arc;
 
@@ -56,8 +57,9 @@ pub(crate) fn fold_sql(kind: RawTable) -> String {
         .join(";\n")
 }
 
-/// Registers the store's tables in `ctx`: `raw.<table>` for each Delta table and
-/// the views `experiments`, `runs`, `metrics`, `latest_metrics`, … on top.
+/// Registers the store's tables in `ctx`: `raw.<table>` for each Delta table,
+/// the views `experiments`, `runs`, `metrics`, `latest_metrics`, … on top, and
+/// the table functions `search_runs(…)` and `search_experiments(…)`.
 /// Every scan reads the tables as of that moment, so writes made through any
 /// handle or process are visible to the next query.
 ///
@@ -90,7 +92,7 @@ pub async fn register(ctx: &SessionContext, store: &Store) -> Result<()> {
             .await
             .context(what)?;
     }
-    Ok(())
+    search::register(ctx).await
 }
 
 #[cfg(test)]
