@@ -77,6 +77,10 @@ impl Token {
 /// How a token (or the end of input) is named in "found …" messages.
 pub fn describe(token: Option<&Token>) -> String {
     match token {
+        // Quoted tokens already show their quotes.
+        Some(token) if matches!(token.written.chars().next(), Some('\'' | '"' | '`')) => {
+            token.written.clone()
+        }
         Some(token) => format!("'{}'", token.written),
         None => "the end of the filter".to_string(),
     }
