@@ -257,3 +257,62 @@ fn racing_creators_leave_one_active_holder_of_a_name() {
         );
     });
 }
+
+/// Processes racing to log different values for one param of one run: every
+/// writer told "ok" logged the value that is stored, and every other writer
+/// was told its value was not kept. Repeated over several keys, since a
+/// single race may happen to be serialized.
+#[test]
+fn racing_param_writers_are_told_whether_their_value_was_kept() {
+    const KEYS: usize = 6;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap().to_string();
+    let run_id = runtime().block_on(async {
+        let store = Store::open(&location).await.unwrap();
+        let run = store.create_run(CreateRun::default()).await.unwrap();
+        run.info.run_id
+    });
+    let barrier = Arc::new(std::sync::Barrier::new(WRITERS));
+    let racers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (location, barrier, run_id) = (location.clone(), barrier.clone(), run_id.clone());
+            std::thread::spawn(move || {
+                runtime().block_on(async move {
+                    let store = Store::open(&location).await.unwrap();
+                    let mut outcomes = Vec::new();
+                    for key in 0..KEYS {
+                        barrier.wait();
+                        let result = store
+                            .log_param(&run_id, &format!("p{key}"), &format!("writer-{w}"))
+                            .await;
+                        outcomes.push((key, format!("writer-{w}"), result));
+                    }
+                    outcomes
+                })
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = racers.into_iter().flat_map(|r| r.join().unwrap()).collect();
+    let stored: Vec<(String, String, String)> = runtime().block_on(async {
+        let store = Store::open(&location).await.unwrap();
+        let ctx = SessionContext::new();
+        runql::register(&ctx, &store).await.unwrap();
+        rows(&ctx, "SELECT run_id, key, value FROM params").await
+    });
+    assert_eq!(stored.len(), KEYS, "one value per key: {stored:?}");
+    for (key, value, result) in &outcomes {
+        let kept = stored
+            .iter()
+            .any(|(_, k, v)| *k == format!("p{key}") && v == value);
+        match result {
+            Ok(_) => assert!(
+                kept,
+                "p{key}={value} acknowledged but not stored: {stored:?}"
+            ),
+            Err(error) => {
+                assert!(!kept, "p{key}={value} stored but refused: {error}");
+                assert_eq!(error.code(), runql::ErrorCode::InvalidParameterValue);
+            }
+        }
+    }
+}

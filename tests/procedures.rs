@@ -6,14 +6,16 @@
 //! Only `Store::open` and `store.session()` touch the Rust API; everything else
 //! goes through `Session::execute` / `Session::run_script`.
 
+mod common;
+
+use common::{cell, column, fails, millis, ok, pretty};
+
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit};
-use datafusion::arrow::util::display::array_value_to_string;
-use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use runql::sql::{Output, Session};
 use runql::{ErrorCode, RunqlError, Store};
 use serde_json::{Value, json};
@@ -58,56 +60,6 @@ fn json_lit(value: &Value) -> String {
     lit(&value.to_string())
 }
 
-/// Runs one statement that must succeed.
-async fn ok(session: &Session, sql: &str) -> Output {
-    match session.execute(sql).await {
-        Ok(output) => output,
-        Err(e) => panic!("{sql}\nfailed: {}", e.with_code()),
-    }
-}
-
-/// Runs one statement that must fail.
-async fn fails(session: &Session, sql: &str) -> RunqlError {
-    match session.execute(sql).await {
-        Ok(output) => panic!("{sql}\nsucceeded unexpectedly:\n{}", pretty(&output)),
-        Err(e) => e,
-    }
-}
-
-fn pretty(output: &Output) -> String {
-    pretty_format_batches(&output.batches).unwrap().to_string()
-}
-
-/// A column's cells rendered as text; NULL as "NULL".
-fn column(output: &Output, name: &str) -> Vec<String> {
-    let index = output
-        .schema
-        .index_of(name)
-        .unwrap_or_else(|_| panic!("no column {name} in\n{}", pretty(output)));
-    let mut cells = Vec::new();
-    for batch in &output.batches {
-        let array = batch.column(index);
-        for row in 0..array.len() {
-            cells.push(if array.is_null(row) {
-                "NULL".to_string()
-            } else {
-                array_value_to_string(array, row).unwrap()
-            });
-        }
-    }
-    cells
-}
-
-fn cell(output: &Output, name: &str, row: usize) -> String {
-    let cells = column(output, name);
-    cells.get(row).cloned().unwrap_or_else(|| {
-        panic!(
-            "no row {row} of column {name} in\n{}",
-            pretty_format_batches(&output.batches).unwrap()
-        )
-    })
-}
-
 /// The named columns of every row, rendered as text.
 fn rows(output: &Output, names: &[&str]) -> Vec<Vec<String>> {
     let columns: Vec<Vec<String>> = names.iter().map(|n| column(output, n)).collect();
@@ -122,22 +74,6 @@ fn table(expected: &[&[&str]]) -> Vec<Vec<String>> {
         .iter()
         .map(|row| row.iter().map(|c| c.to_string()).collect())
         .collect()
-}
-
-/// A time column as milliseconds since the epoch.
-fn millis(output: &Output, name: &str) -> Vec<Option<i64>> {
-    let index = output.schema.index_of(name).unwrap();
-    let mut out = Vec::new();
-    for batch in &output.batches {
-        let as_ms = cast(
-            batch.column(index),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )
-        .unwrap();
-        let as_int = cast(&as_ms, &DataType::Int64).unwrap();
-        out.extend(as_int.as_primitive::<Int64Type>().iter());
-    }
-    out
 }
 
 fn ints(output: &Output, name: &str) -> Vec<Option<i64>> {

@@ -11,14 +11,11 @@
 
 mod common;
 
+use common::{cell, column, millis, ok, pretty};
+
 use std::collections::HashMap;
 use std::time::Duration;
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
-use datafusion::arrow::util::display::array_value_to_string;
-use datafusion::arrow::util::pretty::pretty_format_batches;
 use runql::sql::{Output, Session};
 use runql::{ErrorCode, RunqlError, Store};
 use serde_json::{Value, json};
@@ -573,61 +570,6 @@ fn lit(text: &str) -> String {
 /// A JSON value as a SQL string literal.
 fn json_lit(value: &Value) -> String {
     lit(&value.to_string())
-}
-
-/// Runs one statement that must succeed.
-async fn ok(session: &Session, sql: &str) -> Output {
-    match session.execute(sql).await {
-        Ok(output) => output,
-        Err(e) => panic!("{sql}\nfailed: {}", e.with_code()),
-    }
-}
-
-fn pretty(output: &Output) -> String {
-    pretty_format_batches(&output.batches).unwrap().to_string()
-}
-
-/// A column's cells rendered as text; NULL as "NULL".
-fn column(output: &Output, name: &str) -> Vec<String> {
-    let index = output
-        .schema
-        .index_of(name)
-        .unwrap_or_else(|_| panic!("no column {name} in\n{}", pretty(output)));
-    let mut cells = Vec::new();
-    for batch in &output.batches {
-        let array = batch.column(index);
-        for row in 0..array.len() {
-            cells.push(if array.is_null(row) {
-                "NULL".to_string()
-            } else {
-                array_value_to_string(array, row).unwrap()
-            });
-        }
-    }
-    cells
-}
-
-fn cell(output: &Output, name: &str, row: usize) -> String {
-    column(output, name)
-        .get(row)
-        .cloned()
-        .unwrap_or_else(|| panic!("no row {row} of column {name} in\n{}", pretty(output)))
-}
-
-/// A time column as milliseconds since the epoch.
-fn millis(output: &Output, name: &str) -> Vec<Option<i64>> {
-    let index = output.schema.index_of(name).unwrap();
-    let mut out = Vec::new();
-    for batch in &output.batches {
-        let as_ms = cast(
-            batch.column(index),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )
-        .unwrap();
-        let as_int = cast(&as_ms, &DataType::Int64).unwrap();
-        out.extend(as_int.as_primitive::<Int64Type>().iter());
-    }
-    out
 }
 
 fn column_names(output: &Output) -> Vec<String> {

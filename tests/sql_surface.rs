@@ -21,3 +21,41 @@ async fn quickstart_chains_ids_through_session_variables() {
         "{last}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_a_statement_is_an_internal_error_and_the_session_goes_on() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+    use runql::ErrorCode;
+
+    let store = Store::open("memory://").await.unwrap();
+    let session = store.session().await.unwrap();
+    // Nothing runql ships panics on purpose, so the test brings its own bug:
+    // a function that panics when a query evaluates it.
+    let boom = create_udf(
+        "boom",
+        vec![],
+        DataType::Int64,
+        Volatility::Volatile,
+        Arc::new(
+            |_: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
+                panic!("boom went off")
+            },
+        ),
+    );
+    session.context().register_udf(boom);
+
+    let error = session.execute("SELECT boom()").await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InternalError, "{error}");
+    assert!(error.to_string().contains("boom went off"), "{error}");
+
+    // The session still reads and writes.
+    session
+        .execute("EXEC runs.create @run_name='after'")
+        .await
+        .unwrap();
+    let names = session.execute("SELECT run_name FROM runs").await.unwrap();
+    assert_eq!(names.row_count(), 1);
+}

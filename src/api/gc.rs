@@ -116,6 +116,9 @@ impl Store {
             report.rows += table.delete_owned_by(owners).await?;
             report.files_deleted += table.vacuum_removed().await?;
         }
+        for run_id in &runs {
+            self.drop_param_claims(run_id).await?;
+        }
         Ok(report)
     }
 

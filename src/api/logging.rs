@@ -17,6 +17,7 @@ use crate::model::validation::{
 use crate::model::{
     DatasetInput, LOG_MODEL_HISTORY_TAG, Metric, ModelLink, Param, RUN_NAME_TAG, Tag,
 };
+use crate::store::claims::Claim;
 use crate::store::rows::{self, KeyChange, RunChange};
 use crate::store::schema::RawTable;
 use crate::store::{Store, WriteSet};
@@ -68,6 +69,7 @@ impl Store {
         let params = distinct_params(params)?;
         let run = self.active_run(run_id).await?;
         let params = self.new_params(run_id, params).await?;
+        let claimed = self.claim_new_params(run_id, &params).await?;
 
         let mut unique_metrics: Vec<Metric> = Vec::with_capacity(metrics.len());
         for metric in metrics {
@@ -105,8 +107,45 @@ impl Store {
             };
             write.add(RawTable::Runs, rows::run_changes(&[change], self.clock())?);
         }
-        self.write(write).await?;
+        if let Err(error) = self.write(write).await {
+            let keys: Vec<&str> = claimed.iter().map(|k| k.as_str()).collect();
+            self.release_param_claims(run_id, &keys).await;
+            return Err(error);
+        }
         Ok(logged)
+    }
+
+    /// Claims the params about to be written (see `store/claims.rs`), so a
+    /// writer in another process racing with a different value loses before
+    /// writing anything. Returns the keys this call claimed; on a lost claim
+    /// it gives them back and fails.
+    async fn claim_new_params(&self, run_id: &str, params: &[Param]) -> Result<Vec<String>> {
+        let pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|p| (p.key.as_str(), p.value.as_str()))
+            .collect();
+        let claims = self.claim_params(run_id, &pairs).await?;
+        let taken: Vec<String> = params
+            .iter()
+            .zip(&claims)
+            .filter(|(_, claim)| **claim == Claim::Taken)
+            .map(|(param, _)| param.key.clone())
+            .collect();
+        for (param, claim) in params.iter().zip(&claims) {
+            if let Claim::Held(holder) = claim
+                && *holder != param.value
+            {
+                let keys: Vec<&str> = taken.iter().map(|k| k.as_str()).collect();
+                self.release_param_claims(run_id, &keys).await;
+                return Err(RunqlError::invalid(format!(
+                    "param '{}' of run {run_id} already has value {}; params are write-once (got {})",
+                    param.key,
+                    shown(holder),
+                    shown(&param.value)
+                )));
+            }
+        }
+        Ok(taken)
     }
 
     /// Drops params already logged with the same value; a different value is an error.

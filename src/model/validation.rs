@@ -257,6 +257,20 @@ pub fn validate_max_runs(max_runs: i64) -> Result<()> {
 }
 
 /// Parses a metric value: a number, or NaN/Infinity/-Infinity spelled as MLflow and Python do.
+/// A time in milliseconds as the microseconds runql stores (Delta and Parquet
+/// timestamps). MLflow takes any 64-bit milliseconds; beyond about ±292,000
+/// years the microseconds overflow, and such a value is refused rather than
+/// stored wrapped.
+pub fn micros_from_millis(name: &str, millis: i64) -> Result<i64> {
+    millis.checked_mul(1000).ok_or_else(|| {
+        RunqlError::invalid(format!(
+            "{name} {millis} is out of range; times are milliseconds since the epoch from {} to {}",
+            i64::MIN / 1000,
+            i64::MAX / 1000
+        ))
+    })
+}
+
 pub fn parse_float(text: &str) -> Result<f64> {
     let trimmed = text.trim();
     match trimmed.to_ascii_lowercase().as_str() {

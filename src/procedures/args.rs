@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{Result, RunqlError};
+use crate::model::ViewType;
 use crate::model::validation::parse_float;
 use crate::procedures::{ParamKind, Procedure};
 
@@ -204,6 +205,15 @@ impl Args {
                 self.procedure
             ))
         })
+    }
+
+    /// Which lifecycle stages to list; ACTIVE_ONLY when absent, as in MLflow.
+    pub fn view_type(&self, name: &str) -> Result<ViewType> {
+        Ok(self
+            .text(name)?
+            .map(|v| v.parse::<ViewType>())
+            .transpose()?
+            .unwrap_or(ViewType::ActiveOnly))
     }
 
     pub fn required_text(&self, name: &str) -> Result<String> {

@@ -298,28 +298,30 @@ impl Parser<'_> {
     }
 
     fn or(&mut self, depth: usize) -> Result<Filter> {
-        let mut parts = vec![self.and(depth)?];
-        while self.peek().is_some_and(|t| t.is_keyword("OR")) {
-            self.at += 1;
-            parts.push(self.and(depth)?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Filter::Or(parts)
-        })
+        self.joined("OR", depth, Self::and, Filter::Or)
     }
 
     fn and(&mut self, depth: usize) -> Result<Filter> {
-        let mut parts = vec![self.not(depth)?];
-        while self.peek().is_some_and(|t| t.is_keyword("AND")) {
+        self.joined("AND", depth, Self::not, Filter::And)
+    }
+
+    /// `operand (keyword operand)*`, one operand standing for itself.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        depth: usize,
+        operand: fn(&mut Self, usize) -> Result<Filter>,
+        combine: fn(Vec<Filter>) -> Filter,
+    ) -> Result<Filter> {
+        let mut parts = vec![operand(self, depth)?];
+        while self.peek().is_some_and(|t| t.is_keyword(keyword)) {
             self.at += 1;
-            parts.push(self.not(depth)?);
+            parts.push(operand(self, depth)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
         } else {
-            Filter::And(parts)
+            combine(parts)
         })
     }
 

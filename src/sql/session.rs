@@ -147,8 +147,33 @@ impl Session {
         })
     }
 
-    /// Runs one statement.
+    /// Runs one statement. A panic while running it, in runql or in
+    /// DataFusion, becomes an internal error: the REPL, a script or the host
+    /// program survives a bug in one statement, and the session stays usable.
     pub async fn execute(&self, sql: &str) -> Result<Output> {
+        use futures::FutureExt;
+        match std::panic::AssertUnwindSafe(self.execute_unguarded(sql))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                Err(RunqlError::internal(
+                    "running the statement",
+                    format!(
+                        "runql crashed, which is a bug; nothing of the statement after the crash ran: {message}"
+                    ),
+                ))
+            }
+        }
+    }
+
+    async fn execute_unguarded(&self, sql: &str) -> Result<Output> {
         if let Some(call) = parse_exec(sql)? {
             return self.exec(call).await;
         }

@@ -4,11 +4,13 @@
 //! Layout under the root:
 //! - `_runql/format.json`: the store's format version;
 //! - `_runql/intents/`: multi-table writes in flight (see [`Store::write`]);
+//! - `_runql/params/`: write-once claims of param values (see `claims.rs`);
 //! - one Delta table per [`RawTable`].
 //!
 //! Acknowledgement rule: a write returns only after every Delta commit it needs
 //! is in the object store, so an acknowledged write survives a crash of the writer.
 
+pub(crate) mod claims;
 pub mod clock;
 pub mod location;
 pub mod rows;
@@ -299,6 +301,16 @@ impl Store {
         }
         self.auto_compact(&touched).await;
         Ok(())
+    }
+
+    /// The store's root within its object store (`_runql/` and the tables live under it).
+    pub(crate) fn root_path(&self) -> &ObjectPath {
+        &self.inner.root_path
+    }
+
+    /// The object store the whole store lives in, rooted at its bucket.
+    pub(crate) fn root_object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner.root_store
     }
 
     fn intent_path(&self, app_id: &str) -> ObjectPath {

@@ -8,6 +8,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::error::{Context, Result};
+use crate::model::validation::micros_from_millis;
 use crate::model::{DatasetInput, LifecycleStage, Metric, Millis, ModelLink};
 use crate::store::clock::Clock;
 use crate::store::schema::RawTable;
@@ -70,13 +71,13 @@ fn text<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
     Arc::new(values.collect::<StringArray>())
 }
 
-fn times(values: impl Iterator<Item = Option<Millis>>) -> ArrayRef {
-    Arc::new(
-        values
-            .map(|ms| ms.map(|ms| ms * 1000))
-            .collect::<TimestampMicrosecondArray>()
-            .with_timezone("UTC"),
-    )
+/// A time column, stored as microseconds; `name` is what an out-of-range
+/// value is called in the error.
+fn times(name: &str, values: impl Iterator<Item = Option<Millis>>) -> Result<ArrayRef> {
+    let micros = values
+        .map(|ms| ms.map(|ms| micros_from_millis(name, ms)).transpose())
+        .collect::<Result<TimestampMicrosecondArray>>()?;
+    Ok(Arc::new(micros.with_timezone("UTC")))
 }
 
 fn order_columns(rows: usize, clock: &Clock) -> [ArrayRef; 2] {
@@ -96,8 +97,11 @@ pub fn experiment_changes(changes: &[ExperimentChange], clock: &Clock) -> Result
         text(changes.iter().map(|c| c.name.as_deref())),
         text(changes.iter().map(|c| c.artifact_location.as_deref())),
         text(changes.iter().map(|c| c.lifecycle_stage.as_deref())),
-        times(changes.iter().map(|c| c.creation_time)),
-        times(changes.iter().map(|c| c.last_update_time)),
+        times("creation_time", changes.iter().map(|c| c.creation_time))?,
+        times(
+            "last_update_time",
+            changes.iter().map(|c| c.last_update_time),
+        )?,
     ];
     columns.extend(order_columns(changes.len(), clock));
     batch(RawTable::Experiments, columns)
@@ -110,11 +114,11 @@ pub fn run_changes(changes: &[RunChange], clock: &Clock) -> Result<RecordBatch> 
         text(changes.iter().map(|c| c.run_name.as_deref())),
         text(changes.iter().map(|c| c.user_id.as_deref())),
         text(changes.iter().map(|c| c.status.as_deref())),
-        times(changes.iter().map(|c| c.start_time)),
-        times(changes.iter().map(|c| c.end_time)),
+        times("start_time", changes.iter().map(|c| c.start_time))?,
+        times("end_time", changes.iter().map(|c| c.end_time))?,
         text(changes.iter().map(|c| c.artifact_uri.as_deref())),
         text(changes.iter().map(|c| c.lifecycle_stage.as_deref())),
-        times(changes.iter().map(|c| c.deleted_time)),
+        times("deleted_time", changes.iter().map(|c| c.deleted_time))?,
     ];
     columns.extend(order_columns(changes.len(), clock));
     batch(RawTable::Runs, columns)
@@ -156,7 +160,7 @@ pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
                 .map(|(_, m)| Some(canonical(m.value)))
                 .collect::<Float64Array>(),
         ) as ArrayRef,
-        times(entries.iter().map(|(_, m)| Some(m.timestamp))),
+        times("timestamp", entries.iter().map(|(_, m)| Some(m.timestamp)))?,
         Arc::new(
             entries
                 .iter()

@@ -1,10 +1,17 @@
-//! Helpers the integration tests share: a session over a store's views, and
-//! query results read back as strings.
+//! Helpers the integration tests share: a session over a store's views,
+//! statements that must succeed or fail, and results read back as strings.
 
-use datafusion::arrow::array::Array;
+// Each test crate compiles its own copy and uses only some of these.
+#![allow(dead_code)]
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::SessionContext;
-use runql::Store;
+use runql::sql::{Output, Session};
+use runql::{RunqlError, Store};
 
 /// A DataFusion session with the store's tables registered.
 pub async fn context(store: &Store) -> SessionContext {
@@ -48,4 +55,67 @@ pub async fn sorted(ctx: &SessionContext, query: &str) -> Vec<Vec<String>> {
     let mut rows = sql(ctx, query).await;
     rows.sort();
     rows
+}
+
+/// Runs one statement that must succeed.
+pub async fn ok(session: &Session, sql: &str) -> Output {
+    match session.execute(sql).await {
+        Ok(output) => output,
+        Err(e) => panic!("{sql}\nfailed: {}", e.with_code()),
+    }
+}
+
+/// Runs one statement that must fail, and returns its error.
+pub async fn fails(session: &Session, sql: &str) -> RunqlError {
+    match session.execute(sql).await {
+        Ok(output) => panic!("{sql}\nsucceeded unexpectedly:\n{}", pretty(&output)),
+        Err(e) => e,
+    }
+}
+
+pub fn pretty(output: &Output) -> String {
+    pretty_format_batches(&output.batches).unwrap().to_string()
+}
+
+/// A column's cells rendered as text; NULL as "NULL".
+pub fn column(output: &Output, name: &str) -> Vec<String> {
+    let index = output
+        .schema
+        .index_of(name)
+        .unwrap_or_else(|_| panic!("no column {name} in\n{}", pretty(output)));
+    let mut cells = Vec::new();
+    for batch in &output.batches {
+        let array = batch.column(index);
+        for row in 0..array.len() {
+            cells.push(if array.is_null(row) {
+                "NULL".to_string()
+            } else {
+                array_value_to_string(array, row).unwrap()
+            });
+        }
+    }
+    cells
+}
+
+pub fn cell(output: &Output, name: &str, row: usize) -> String {
+    column(output, name)
+        .get(row)
+        .cloned()
+        .unwrap_or_else(|| panic!("no row {row} of column {name} in\n{}", pretty(output)))
+}
+
+/// A time column as milliseconds since the epoch.
+pub fn millis(output: &Output, name: &str) -> Vec<Option<i64>> {
+    let index = output.schema.index_of(name).unwrap();
+    let mut out = Vec::new();
+    for batch in &output.batches {
+        let as_ms = cast(
+            batch.column(index),
+            &DataType::Timestamp(TimeUnit::Millisecond, None),
+        )
+        .unwrap();
+        let as_int = cast(&as_ms, &DataType::Int64).unwrap();
+        out.extend(as_int.as_primitive::<Int64Type>().iter());
+    }
+    out
 }

@@ -2,7 +2,6 @@
 //! tags and latest metrics. The `search_runs` table function takes the same
 //! arguments through [`request`].
 
-use crate::model::ViewType;
 use crate::procedures::prelude::*;
 use crate::search::Search;
 
@@ -53,11 +52,7 @@ pub fn request(args: &Args) -> Result<Search> {
         order_by: args.text_list("order_by")?.unwrap_or_default(),
         max_results: crate::search::max_results(args.integer("max_results")?)
             .map_err(|e| e.prefixed("runs.search @"))?,
-        view_type: args
-            .text("run_view_type")?
-            .map(|v| v.parse::<ViewType>())
-            .transpose()?
-            .unwrap_or(ViewType::ActiveOnly),
+        view_type: args.view_type("run_view_type")?,
         page_token: args.text("page_token")?,
         ..Search::runs()
     })
