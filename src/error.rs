@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::model::validation::shown;
+
 /// MLflow's error codes, as returned by its REST API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -37,10 +39,19 @@ pub enum RunqlError {
     /// An argument broke a rule; the message names the argument, the rule and the value.
     #[error("{0}")]
     InvalidParameter(String),
-    #[error("{kind} '{id}' does not exist")]
-    NotFound { kind: &'static str, id: String },
-    #[error("{kind} '{id}' already exists")]
-    AlreadyExists { kind: &'static str, id: String },
+    /// `detail` says where, such as " on run 'r1'" or " (runs row 3)".
+    #[error("{kind} {}{detail} does not exist", shown(.id))]
+    NotFound {
+        kind: &'static str,
+        id: String,
+        detail: String,
+    },
+    #[error("{kind} {}{detail} already exists", shown(.id))]
+    AlreadyExists {
+        kind: &'static str,
+        id: String,
+        detail: String,
+    },
     /// The store was written by a newer runql; it is never rewritten by this one.
     #[error(
         "store at {location} has format version {found}, newer than the {supported} this runql understands; upgrade runql to open it"
@@ -92,6 +103,41 @@ impl RunqlError {
     /// `CODE: message`, the form users see at the CLI and in SQL errors.
     pub fn with_code(&self) -> String {
         format!("{}: {}", self.code(), self)
+    }
+}
+
+impl RunqlError {
+    pub fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
+        RunqlError::NotFound {
+            kind,
+            id: id.into(),
+            detail: String::new(),
+        }
+    }
+
+    pub fn already_exists(kind: &'static str, id: impl Into<String>) -> Self {
+        RunqlError::AlreadyExists {
+            kind,
+            id: id.into(),
+            detail: String::new(),
+        }
+    }
+
+    /// The same error, saying where: `detail` follows the id.
+    pub fn at(self, where_: impl Into<String>) -> Self {
+        match self {
+            RunqlError::NotFound { kind, id, .. } => RunqlError::NotFound {
+                kind,
+                id,
+                detail: where_.into(),
+            },
+            RunqlError::AlreadyExists { kind, id, .. } => RunqlError::AlreadyExists {
+                kind,
+                id,
+                detail: where_.into(),
+            },
+            other => other,
+        }
     }
 }
 

@@ -785,3 +785,141 @@ fn concurrent_handles_lose_and_duplicate_nothing() {
         );
     });
 }
+
+// ---------------------------------------------------------------------------
+// The server stopping mid-write
+// ---------------------------------------------------------------------------
+
+/// Sends a signal to the server process (`STOP` freezes it with its state, as
+/// a partition or a hung server would; `CONT` resumes it).
+fn signal(moto: &Moto, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &moto.child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// A writer logs batches while the server freezes for a few seconds: calls
+/// caught by the freeze fail with an error (none hangs), the store is
+/// consistent after it resumes, and retrying each failed batch as it was
+/// leaves every metric, param and tag exactly once.
+#[test]
+fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
+    const BATCHES: usize = 12;
+    let moto = Moto::start();
+    let location = format!("s3://{BUCKET}/faults");
+    // Short client timeouts so the test is quick; the defaults bound a stop
+    // at about a minute in the same way.
+    let options = moto
+        .options()
+        .storage_option("timeout", "2s")
+        .storage_option("connect_timeout", "1s")
+        .storage_option("retry_timeout", "3s")
+        .storage_option("max_retries", "2");
+    let run_id = runtime().block_on(async {
+        let store = open(&location, options.clone()).await;
+        let run = store.create_run(CreateRun::default()).await.unwrap();
+        run.info.run_id
+    });
+
+    let batch = |i: usize| {
+        let timestamp = 1_700_000_000_000 + i as i64;
+        (
+            vec![
+                Metric::new("loss", i as f64, timestamp, i as i64),
+                Metric::new("acc", i as f64 / 100.0, timestamp, i as i64),
+            ],
+            vec![Param::new(format!("p{i}"), format!("v{i}"))],
+            vec![Tag::new(format!("t{i}"), format!("v{i}"))],
+        )
+    };
+    let (opened, writer_ready) = std::sync::mpsc::channel();
+    let writer = {
+        let (location, options, run_id) = (location.clone(), options.clone(), run_id.clone());
+        std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let store = open(&location, options).await;
+                opened.send(()).unwrap();
+                let mut failures = Vec::new();
+                for i in 0..BATCHES {
+                    let (metrics, params, tags) = batch(i);
+                    let mut attempt = 0;
+                    loop {
+                        let started = Instant::now();
+                        let call =
+                            store.log_batch(&run_id, metrics.clone(), params.clone(), tags.clone());
+                        let outcome = tokio::time::timeout(Duration::from_secs(120), call)
+                            .await
+                            .unwrap_or_else(|_| panic!("batch {i} hung for 120 s"));
+                        match outcome {
+                            Ok(_) => break,
+                            Err(error) => {
+                                failures.push((i, started.elapsed(), error.with_code()));
+                                attempt += 1;
+                                assert!(attempt < 30, "batch {i} kept failing: {error}");
+                                tokio::time::sleep(Duration::from_millis(500)).await;
+                            }
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                failures
+            })
+        })
+    };
+    // Freeze the server once the writer is logging, not while it opens.
+    writer_ready.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    signal(&moto, "STOP");
+    std::thread::sleep(Duration::from_secs(8));
+    signal(&moto, "CONT");
+    let failures = writer.join().unwrap();
+
+    assert!(
+        !failures.is_empty(),
+        "no call failed while the server was stopped"
+    );
+    for (batch, elapsed, error) in &failures {
+        eprintln!("batch {batch} failed after {elapsed:?}: {error}");
+        assert!(
+            *elapsed < Duration::from_secs(60),
+            "batch {batch} took {elapsed:?} to fail"
+        );
+    }
+
+    runtime().block_on(async {
+        // A fresh handle rolls forward whatever a failed call left behind.
+        let store = open(&location, options).await;
+        let ctx = context(&store).await;
+        // acc is i / 100, which `stored`'s BIGINT cast truncates: it is
+        // counted instead.
+        let rows = stored(&ctx, &run_id).await;
+        let without_acc: Vec<_> = rows.iter().filter(|r| r.1 != "acc").cloned().collect();
+        assert!(
+            duplicates(&without_acc).is_empty(),
+            "{:?}",
+            duplicates(&without_acc)
+        );
+        let mut expected: Vec<(String, String, String)> = (0..BATCHES)
+            .flat_map(|i| {
+                [
+                    ("metric", "loss".to_string(), i.to_string()),
+                    ("param", format!("p{i}"), format!("v{i}")),
+                    ("tag", format!("t{i}"), format!("v{i}")),
+                ]
+            })
+            .map(|(kind, key, value)| (kind.to_string(), key, value))
+            .collect();
+        expected.sort();
+        assert_eq!(without_acc, expected);
+        let acc = sql(
+            &ctx,
+            &format!("SELECT count(*) FROM metrics WHERE run_id = '{run_id}' AND key = 'acc'"),
+        )
+        .await;
+        assert_eq!(acc, [[BATCHES.to_string()]], "each acc value exactly once");
+        store.compact().await.unwrap();
+        assert_eq!(stored(&context(&store).await, &run_id).await, rows);
+    });
+}

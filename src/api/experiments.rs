@@ -85,13 +85,10 @@ impl Store {
             ..Default::default()
         })
         .await?;
-        Err(RunqlError::AlreadyExists {
-            kind: "experiment",
-            id: format!(
-                "{name}' (id '{}', created concurrently",
-                other.experiment_id
-            ),
-        })
+        Err(RunqlError::already_exists("experiment", name).at(format!(
+            " (id '{}', created concurrently)",
+            other.experiment_id
+        )))
     }
 
     async fn ensure_name_free(&self, name: &str) -> Result<()> {
@@ -100,10 +97,8 @@ impl Store {
             .iter()
             .find(|e| e.lifecycle_stage == LifecycleStage::Active)
         {
-            return Err(RunqlError::AlreadyExists {
-                kind: "experiment",
-                id: format!("{name}' (id '{}'", holder.experiment_id),
-            });
+            return Err(RunqlError::already_exists("experiment", name)
+                .at(format!(" (id '{}')", holder.experiment_id)));
         }
         Ok(())
     }
@@ -112,10 +107,7 @@ impl Store {
         validate_experiment_id(experiment_id)?;
         self.find_experiment(experiment_id)
             .await?
-            .ok_or_else(|| RunqlError::NotFound {
-                kind: "experiment",
-                id: experiment_id.to_string(),
-            })
+            .ok_or_else(|| RunqlError::not_found("experiment", experiment_id))
     }
 
     /// The experiment holding `name`; an active one is preferred over deleted ones.
@@ -124,10 +116,7 @@ impl Store {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| RunqlError::NotFound {
-                kind: "experiment named",
-                id: name.to_string(),
-            })
+            .ok_or_else(|| RunqlError::not_found("experiment named", name))
     }
 
     async fn active_experiment(&self, experiment_id: &str) -> Result<Experiment> {
@@ -173,7 +162,11 @@ impl Store {
                 "experiment '0' (Default) is reserved and cannot be deleted",
             ));
         }
-        self.active_experiment(experiment_id).await?;
+        // As MLflow's stores: deleting looks among active experiments only.
+        if self.get_experiment(experiment_id).await?.lifecycle_stage != LifecycleStage::Active {
+            return Err(RunqlError::not_found("experiment", experiment_id)
+                .at(" among active experiments (it is already deleted)"));
+        }
         self.write_experiment_change(ExperimentChange {
             experiment_id: experiment_id.to_string(),
             lifecycle_stage: Some(LifecycleStage::Deleted.as_str().into()),
@@ -185,10 +178,10 @@ impl Store {
 
     pub async fn restore_experiment(&self, experiment_id: &str) -> Result<()> {
         let experiment = self.get_experiment(experiment_id).await?;
+        // As MLflow's stores: restoring looks among deleted experiments only.
         if experiment.lifecycle_stage != LifecycleStage::Deleted {
-            return Err(RunqlError::invalid(format!(
-                "experiment '{experiment_id}' is not deleted, so it cannot be restored"
-            )));
+            return Err(RunqlError::not_found("experiment", experiment_id)
+                .at(" among deleted experiments (it is active)"));
         }
         self.ensure_name_free(&experiment.name).await?;
         self.write_experiment_change(ExperimentChange {
@@ -216,10 +209,9 @@ impl Store {
         validate_key(KeyKind::ExperimentTag, key)?;
         let experiment = self.active_experiment(experiment_id).await?;
         if !experiment.tags.iter().any(|t| t.key == key) {
-            return Err(RunqlError::NotFound {
-                kind: "tag",
-                id: format!("{key}' on experiment '{experiment_id}"),
-            });
+            return Err(
+                RunqlError::not_found("tag", key).at(format!(" on experiment '{experiment_id}'"))
+            );
         }
         self.write_experiment_tag(experiment_id, key, None).await
     }

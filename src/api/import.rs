@@ -13,6 +13,7 @@ use crate::error::{Result, RunqlError};
 use crate::model::validation::{
     shown, validate_experiment_id, validate_experiment_name, validate_experiment_tag,
     validate_metric, validate_param, validate_run_id, validate_run_name, validate_tag,
+    validate_time,
 };
 use crate::model::{
     LifecycleStage, Metric, Millis, Param, RUN_NAME_TAG, RunStatus, Tag, now_millis,
@@ -81,19 +82,41 @@ impl Store {
         for (row, experiment) in import.experiments.iter().enumerate() {
             validate_experiment_id(&experiment.experiment_id)
                 .and_then(|_| validate_experiment_name(&experiment.name))
+                .and_then(|_| {
+                    experiment
+                        .creation_time
+                        .map_or(Ok(()), |t| validate_time("creation_time", t))
+                })
                 .map_err(|e| at_row("experiments", row, e))?;
         }
         for (row, run) in import.runs.iter().enumerate() {
             validate_run_id(&run.run_id)
                 .and_then(|_| validate_experiment_id(&run.experiment_id))
                 .and_then(|_| run.run_name.as_deref().map_or(Ok(()), validate_run_name))
+                .and_then(|_| {
+                    run.start_time
+                        .map_or(Ok(()), |t| validate_time("start_time", t))
+                })
+                .and_then(|_| {
+                    run.end_time
+                        .map_or(Ok(()), |t| validate_time("end_time", t))
+                })
                 .map_err(|e| at_row("runs", row, e))?;
         }
         for (row, (_, param)) in import.params.iter().enumerate() {
             validate_param(param).map_err(|e| at_row("params", row, e))?;
         }
         for (row, (_, tag)) in import.tags.iter().enumerate() {
-            validate_tag(tag).map_err(|e| at_row("tags", row, e))?;
+            validate_tag(tag)
+                .and_then(|_| {
+                    // The run name tag names the run, so it follows run_name's rules.
+                    if tag.key == RUN_NAME_TAG {
+                        validate_run_name(&tag.value)
+                    } else {
+                        Ok(())
+                    }
+                })
+                .map_err(|e| at_row("tags", row, e))?;
         }
         for (row, (_, metric)) in import.metrics.iter().enumerate() {
             validate_metric(metric).map_err(|e| at_row("metrics", row, e))?;
@@ -126,16 +149,16 @@ impl Store {
         }
         for (row, experiment) in import.experiments.iter().enumerate() {
             if experiment_ids.contains_key(&experiment.experiment_id) {
-                return Err(RunqlError::AlreadyExists {
-                    kind: "experiment",
-                    id: format!("{}' (experiments row {}", experiment.experiment_id, row + 1),
-                });
+                return Err(
+                    RunqlError::already_exists("experiment", &experiment.experiment_id)
+                        .at(format!(" (experiments row {})", row + 1)),
+                );
             }
             if !active_names.insert(experiment.name.clone()) {
-                return Err(RunqlError::AlreadyExists {
-                    kind: "experiment named",
-                    id: format!("{}' (experiments row {}", experiment.name, row + 1),
-                });
+                return Err(
+                    RunqlError::already_exists("experiment named", &experiment.name)
+                        .at(format!(" (experiments row {})", row + 1)),
+                );
             }
             experiment_ids.insert(experiment.experiment_id.clone(), true);
         }
@@ -153,10 +176,8 @@ impl Store {
                     ));
                 }
                 None => {
-                    return Err(RunqlError::NotFound {
-                        kind: "experiment",
-                        id: format!("{experiment_id}' (experiment_tags row {}", row + 1),
-                    });
+                    return Err(RunqlError::not_found("experiment", experiment_id)
+                        .at(format!(" (experiment_tags row {})", row + 1)));
                 }
             }
         }
@@ -177,21 +198,13 @@ impl Store {
                     ));
                 }
                 None => {
-                    return Err(RunqlError::NotFound {
-                        kind: "experiment",
-                        id: format!("{}' (runs row {}", run.experiment_id, row + 1),
-                    });
+                    return Err(RunqlError::not_found("experiment", &run.experiment_id)
+                        .at(format!(" (runs row {})", row + 1)));
                 }
             }
             if !new_runs.insert(run.run_id.as_str()) {
-                return Err(RunqlError::AlreadyExists {
-                    kind: "run",
-                    id: format!(
-                        "{}' (runs row {}, repeated in this import",
-                        run.run_id,
-                        row + 1
-                    ),
-                });
+                return Err(RunqlError::already_exists("run", &run.run_id)
+                    .at(format!(" (runs row {}, repeated in this import)", row + 1)));
             }
         }
         let referenced: HashSet<&str> = import
@@ -205,31 +218,27 @@ impl Store {
         let stored_runs = self.stored_run_stages(&referenced).await?;
         for run in &import.runs {
             if stored_runs.contains_key(run.run_id.as_str()) {
-                return Err(RunqlError::AlreadyExists {
-                    kind: "run",
-                    id: run.run_id.clone(),
-                });
+                return Err(RunqlError::already_exists("run", &run.run_id));
             }
         }
-        let check_owner = |table: &str, row: usize, run_id: &str| -> Result<()> {
-            if new_runs.contains(run_id) {
-                return Ok(());
-            }
-            match stored_runs.get(run_id).map(|(active, _)| *active) {
-                Some(true) => Ok(()),
-                Some(false) => Err(at_row(
-                    table,
-                    row,
-                    RunqlError::invalid(format!(
-                        "run '{run_id}' must be in the 'active' state to be written to"
+        let check_owner =
+            |table: &str, row: usize, run_id: &str| -> Result<()> {
+                if new_runs.contains(run_id) {
+                    return Ok(());
+                }
+                match stored_runs.get(run_id).map(|(active, _)| *active) {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(at_row(
+                        table,
+                        row,
+                        RunqlError::invalid(format!(
+                            "run '{run_id}' must be in the 'active' state to be written to"
+                        )),
                     )),
-                )),
-                None => Err(RunqlError::NotFound {
-                    kind: "run",
-                    id: format!("{run_id}' ({table} row {}", row + 1),
-                }),
-            }
-        };
+                    None => Err(RunqlError::not_found("run", run_id)
+                        .at(format!(" ({table} row {})", row + 1))),
+                }
+            };
         for (row, (run_id, _)) in import.params.iter().enumerate() {
             check_owner("params", row, run_id)?;
         }
@@ -325,6 +334,7 @@ impl Store {
             .tags
             .iter()
             .partition(|(_, tag)| tag.key == RUN_NAME_TAG);
+        let renames = name_tags.len();
         let experiment_of: HashMap<&str, &str> = import
             .runs
             .iter()
@@ -365,7 +375,7 @@ impl Store {
             experiments: experiment_changes.len(),
             runs: import.runs.len(),
             params: fresh_params.len(),
-            tags: tag_changes.len(),
+            tags: tag_changes.len() + renames,
             metrics: metric_rows.len(),
             experiment_tags: import.experiment_tags.len(),
         };

@@ -187,10 +187,7 @@ impl Store {
         }
         self.active_run(run_id).await?;
         if !self.run_tags(run_id).await?.iter().any(|t| t.key == key) {
-            return Err(RunqlError::NotFound {
-                kind: "tag",
-                id: format!("{key}' on run '{run_id}"),
-            });
+            return Err(RunqlError::not_found("tag", key).at(format!(" on run '{run_id}'")));
         }
         let deletion = KeyChange {
             owner: run_id.to_string(),

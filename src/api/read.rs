@@ -55,6 +55,18 @@ impl<'a> Rows<'a> {
             .collect()
     }
 
+    /// Column `index` of every batch, as it is.
+    pub fn arrays_at(&self, index: usize) -> Result<Vec<ArrayRef>> {
+        self.batches
+            .iter()
+            .map(|batch| {
+                batch.columns().get(index).cloned().ok_or_else(|| {
+                    RunqlError::internal("reading results", format!("no column {}", index + 1))
+                })
+            })
+            .collect()
+    }
+
     pub fn strings_at(&self, index: usize) -> Result<Vec<Option<String>>> {
         let mut out = Vec::with_capacity(self.len());
         for array in self.cast_at(index, &DataType::Utf8)? {
@@ -232,10 +244,7 @@ impl Store {
     pub(crate) async fn run_info(&self, run_id: &str) -> Result<RunInfo> {
         self.find_run_info(run_id)
             .await?
-            .ok_or_else(|| RunqlError::NotFound {
-                kind: "run",
-                id: run_id.to_string(),
-            })
+            .ok_or_else(|| RunqlError::not_found("run", run_id))
     }
 
     /// The run, which must be active: MLflow refuses writes to deleted runs.

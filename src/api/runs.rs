@@ -6,7 +6,7 @@ use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
     MAX_BULK_RUNS, validate_batch_size, validate_experiment_id, validate_max_runs, validate_run_id,
-    validate_run_name, validate_tag,
+    validate_run_name, validate_tag, validate_time,
 };
 use crate::model::{
     DEFAULT_EXPERIMENT_ID, LifecycleStage, Millis, RUN_NAME_TAG, Run, RunData, RunInfo, RunStatus,
@@ -57,6 +57,9 @@ impl Store {
             .experiment_id
             .unwrap_or_else(|| DEFAULT_EXPERIMENT_ID.to_string());
         validate_experiment_id(&experiment_id)?;
+        if let Some(start) = request.start_time {
+            validate_time("start_time", start)?;
+        }
         validate_batch_size(0, 0, request.tags.len())?;
         for tag in &request.tags {
             validate_tag(tag)?;
@@ -74,7 +77,7 @@ impl Store {
             Some(id) => {
                 validate_run_id(&id)?;
                 if self.find_run_info(&id).await?.is_some() {
-                    return Err(RunqlError::AlreadyExists { kind: "run", id });
+                    return Err(RunqlError::already_exists("run", id));
                 }
                 id
             }
@@ -189,12 +192,8 @@ impl Store {
         if let Some(name) = run_name {
             validate_run_name(name)?;
         }
-        if let Some(end) = end_time
-            && end < 0
-        {
-            return Err(RunqlError::invalid(format!(
-                "end_time must be milliseconds since the epoch, got {end}"
-            )));
+        if let Some(end) = end_time {
+            validate_time("end_time", end)?;
         }
         let mut info = self.active_run(run_id).await?;
         let change = RunChange {

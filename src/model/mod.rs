@@ -1,6 +1,7 @@
 //! The MLflow tracking entities as runql hands them to callers, and the
 //! closed vocabularies (run status, lifecycle stage, view type) they use.
 
+pub mod json;
 pub mod validation;
 
 use std::fmt;
@@ -190,10 +191,14 @@ pub mod float_text {
         enum Number {
             Float(f64),
             Text(String),
+            Other(serde_json::Value),
         }
         match Number::deserialize(d)? {
             Number::Float(v) => Ok(v),
             Number::Text(t) => super::validation::parse_float(&t).map_err(D::Error::custom),
+            Number::Other(other) => Err(D::Error::custom(format!(
+                "value must be a number, NaN or ±Infinity, got {other}"
+            ))),
         }
     }
 }

@@ -47,12 +47,22 @@ impl KeyKind {
 /// A value shown in a message: quoted, and cut so a 10 MB value doesn't fill the screen.
 pub fn shown(value: &str) -> String {
     const MAX_SHOWN: usize = 60;
-    if value.chars().count() <= MAX_SHOWN {
-        format!("'{value}'")
-    } else {
-        let head: String = value.chars().take(MAX_SHOWN).collect();
-        format!("'{head}…'")
+    // Control characters are escaped: echoed raw they would garble a
+    // terminal (ESC sequences) or a log line (newlines).
+    let mut out = String::from("'");
+    for (i, c) in value.chars().enumerate() {
+        if i == MAX_SHOWN {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    out.push('\'');
+    out
 }
 
 /// Keys may hold alphanumerics, `_ - . : /` and spaces, and must not change
@@ -150,14 +160,23 @@ pub fn validate_experiment_tag(tag: &Tag) -> Result<()> {
     validate_entry(KeyKind::ExperimentTag, tag, MAX_EXPERIMENT_TAG_VALUE_LENGTH)
 }
 
-pub fn validate_metric(metric: &Metric) -> Result<()> {
-    validate_key(KeyKind::Metric, &metric.key)?;
-    if metric.timestamp < 0 {
+/// A time given by a caller: milliseconds since the epoch, not before it, and
+/// small enough to store as microseconds (see [`micros_from_millis`]).
+pub fn validate_time(name: &str, millis: i64) -> Result<()> {
+    if millis < 0 {
         return Err(RunqlError::invalid(format!(
-            "metric '{}' timestamp must be milliseconds since the epoch, got {}",
-            metric.key, metric.timestamp
+            "{name} must be milliseconds since the epoch, got {millis}"
         )));
     }
+    micros_from_millis(name, millis).map(drop)
+}
+
+pub fn validate_metric(metric: &Metric) -> Result<()> {
+    validate_key(KeyKind::Metric, &metric.key)?;
+    validate_time(
+        &format!("metric '{}' timestamp", metric.key),
+        metric.timestamp,
+    )?;
     for (what, value) in [
         ("dataset_name", &metric.dataset_name),
         ("dataset_digest", &metric.dataset_digest),
@@ -269,6 +288,29 @@ pub fn micros_from_millis(name: &str, millis: i64) -> Result<i64> {
             i64::MAX / 1000
         ))
     })
+}
+
+/// A date or date-time written as text, as microseconds since the epoch:
+/// RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` taken as UTC.
+pub fn parse_time_micros(text: &str) -> Option<i64> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Some(time.timestamp_micros());
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(time.and_utc().timestamp_micros());
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .map(|time| time.and_utc().timestamp_micros())
 }
 
 pub fn parse_float(text: &str) -> Result<f64> {

@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{Result, RunqlError};
-use crate::model::ViewType;
 use crate::model::validation::parse_float;
+use crate::model::{ViewType, json};
 use crate::procedures::{ParamKind, Procedure};
 
 /// Arguments every procedure accepts and ignores, so stackql scripts port as written.
@@ -171,8 +171,10 @@ impl Args {
             return Ok(None);
         };
         let list = match value {
-            Value::String(s) if s.trim_start().starts_with('[') => serde_json::from_str(s)
-                .map_err(|_| self.wrong(name, "a JSON array of text", value))?,
+            Value::String(s) if s.trim_start().starts_with('[') => match json::parse(s) {
+                Ok(Value::Array(items)) => items,
+                _ => return Err(self.wrong(name, "a JSON array of text", value)),
+            },
             Value::String(s) => vec![Value::String(s.clone())],
             Value::Number(n) => vec![Value::Number(n.clone())],
             Value::Array(items) => items.clone(),
@@ -194,11 +196,22 @@ impl Args {
             return Ok(None);
         };
         let parsed = match value {
-            Value::String(s) => serde_json::from_str::<Value>(s).map_err(|e| {
+            Value::String(s) => json::parse(s).map_err(|e| {
                 RunqlError::invalid(format!("{} @{name} is not valid JSON: {e}", self.procedure))
             })?,
             other => other.clone(),
         };
+        // serde would read `[["k", "v"]]` as a list of structs by position; the
+        // documented shape is objects with named fields, and only that is taken.
+        if let Value::Array(items) = &parsed
+            && let Some((i, _)) = items.iter().enumerate().find(|(_, item)| item.is_array())
+        {
+            return Err(RunqlError::invalid(format!(
+                "{} @{name} has the wrong shape: item {} must be an object with named fields, got an array",
+                self.procedure,
+                i + 1
+            )));
+        }
         serde_json::from_value(parsed).map(Some).map_err(|e| {
             RunqlError::invalid(format!(
                 "{} @{name} has the wrong shape: {e}",
@@ -209,11 +222,16 @@ impl Args {
 
     /// Which lifecycle stages to list; ACTIVE_ONLY when absent, as in MLflow.
     pub fn view_type(&self, name: &str) -> Result<ViewType> {
-        Ok(self
-            .text(name)?
-            .map(|v| v.parse::<ViewType>())
-            .transpose()?
-            .unwrap_or(ViewType::ActiveOnly))
+        match self.text(name)? {
+            None => Ok(ViewType::ActiveOnly),
+            Some(text) => text.parse::<ViewType>().map_err(|_| {
+                self.wrong(
+                    name,
+                    "ACTIVE_ONLY, DELETED_ONLY or ALL",
+                    &Value::String(text),
+                )
+            }),
+        }
     }
 
     pub fn required_text(&self, name: &str) -> Result<String> {

@@ -6,6 +6,7 @@
 //! [`Filter`] that parsed always compiles; see `plan.rs` for its semantics.
 
 use crate::error::{Result, RunqlError};
+use crate::model::validation::parse_time_micros;
 
 use super::lexer::{Comparator, Token, TokenKind, describe, tokenize};
 
@@ -664,7 +665,7 @@ fn compare(
                         written.unwrap_or_else(|| ms.to_string())
                     ))
                 })?,
-                Value::Text(text) => parse_time(&text).ok_or_else(|| {
+                Value::Text(text) => parse_time_micros(&text).ok_or_else(|| {
                     at(format!(
                         "needs milliseconds since the epoch or a date such as '2026-01-31' or '2026-01-31T12:00:00Z', found '{text}'"
                     ))
@@ -685,28 +686,6 @@ fn millis_to_micros(ms: f64) -> Option<i64> {
     // Whole milliseconds within chrono's range; fractions would silently round.
     const LIMIT: f64 = 8.0e15;
     (ms.fract() == 0.0 && ms.abs() < LIMIT).then(|| ms as i64 * 1000)
-}
-
-/// A date or date-time: RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` taken as UTC.
-fn parse_time(text: &str) -> Option<i64> {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime};
-    let text = text.trim();
-    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Some(time.timestamp_micros());
-    }
-    for format in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(time.and_utc().timestamp_micros());
-        }
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|date| date.and_hms_opt(0, 0, 0))
-        .map(|time| time.and_utc().timestamp_micros())
 }
 
 #[cfg(test)]

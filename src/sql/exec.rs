@@ -234,7 +234,7 @@ fn parse_value(cur: &mut Cursor<'_>, shown: &str) -> Result<ArgValue, RunqlError
         Some(quote @ ('\'' | '"')) => Ok(ArgValue::Text(read_quoted(cur, quote)?)),
         Some('[' | '{') => {
             let text = read_json_extent(cur)?;
-            serde_json::from_str(text)
+            crate::model::json::parse(text)
                 .map(ArgValue::Json)
                 .map_err(|e| json_error(shown, at, &e))
         }

@@ -4,12 +4,18 @@
 //! the same validation and write path as the procedures. One bad row fails
 //! the statement, naming the row and the rule, and nothing is written.
 
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::{
+    DataType, Float64Type, Int64Type, TimeUnit, TimestampMillisecondType,
+};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
 use datafusion::sql::sqlparser::ast::{Insert, ObjectName, ObjectNamePart, Statement, TableObject};
 
 use crate::api::read::Rows;
 use crate::api::{Import, ImportExperiment, ImportReport, ImportRun};
-use crate::error::{Result, RunqlError};
+use crate::error::{Context, Result, RunqlError};
+use crate::model::validation::{parse_float, parse_time_micros, shown};
 use crate::model::{DEFAULT_EXPERIMENT_ID, Metric, PARENT_RUN_TAG, RunStatus, Tag, now_millis};
 
 /// The tables INSERT writes to, with the columns each accepts (in the order a
@@ -175,25 +181,135 @@ impl Source<'_> {
             .collect()
     }
 
+    /// Whole numbers: integers, floats without a fraction, or text that
+    /// parses as one. Anything else names its row and value.
     fn ints(&self, name: &str) -> Result<Vec<Option<i64>>> {
-        match self.column(name) {
-            Some(i) => self.rows.ints_at(i),
-            None => Ok(vec![None; self.count]),
-        }
+        self.strictly(
+            name,
+            "a whole number",
+            |array| Some(array.as_primitive_opt::<Int64Type>()?.iter().collect()),
+            whole_number,
+        )
     }
 
+    /// Milliseconds since the epoch: timestamps and dates, whole numbers, or
+    /// text that is a whole number or a date and time.
     fn millis(&self, name: &str) -> Result<Vec<Option<i64>>> {
-        match self.column(name) {
-            Some(i) => self.rows.millis_at(i),
-            None => Ok(vec![None; self.count]),
-        }
+        self.strictly(
+            name,
+            "milliseconds since the epoch or a date and time",
+            |array| {
+                if let Some(ms) = array.as_primitive_opt::<Int64Type>() {
+                    return Some(ms.iter().collect());
+                }
+                let ms = array.as_primitive_opt::<TimestampMillisecondType>()?;
+                Some(ms.iter().collect())
+            },
+            |value| match value {
+                ScalarValue::Utf8(Some(text))
+                | ScalarValue::Utf8View(Some(text))
+                | ScalarValue::LargeUtf8(Some(text)) => text
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .or_else(|| parse_time_micros(text).map(|us| us.div_euclid(1000))),
+                v if v.data_type().is_temporal() => {
+                    match v.cast_to(&DataType::Timestamp(TimeUnit::Millisecond, None)) {
+                        Ok(ScalarValue::TimestampMillisecond(ms, _)) => ms,
+                        _ => None,
+                    }
+                }
+                other => whole_number(other),
+            },
+        )
     }
 
+    /// Numbers, or text that is a number, NaN or ±Infinity (as `EXEC` takes).
     fn floats(&self, name: &str) -> Result<Vec<Option<f64>>> {
-        match self.column(name) {
-            Some(i) => self.rows.floats_at(i),
-            None => Ok(vec![None; self.count]),
+        self.strictly(
+            name,
+            "a number",
+            |array| Some(array.as_primitive_opt::<Float64Type>()?.iter().collect()),
+            |value| match value {
+                ScalarValue::Utf8(Some(text))
+                | ScalarValue::Utf8View(Some(text))
+                | ScalarValue::LargeUtf8(Some(text)) => parse_float(text).ok(),
+                v if v.data_type().is_numeric() => match v.cast_to(&DataType::Float64) {
+                    Ok(ScalarValue::Float64(f)) => f,
+                    _ => None,
+                },
+                _ => None,
+            },
+        )
+    }
+
+    /// A column read strictly: `native` takes a whole array that already has
+    /// the target type (bulk loads stay fast), else each cell goes through
+    /// `convert`, whose `None` fails the statement naming the row and value.
+    /// A missing column is all NULL, so defaults apply.
+    fn strictly<T: Clone>(
+        &self,
+        name: &str,
+        expected: &str,
+        native: impl Fn(&ArrayRef) -> Option<Vec<Option<T>>>,
+        convert: impl Fn(&ScalarValue) -> Option<T>,
+    ) -> Result<Vec<Option<T>>> {
+        let Some(index) = self.column(name) else {
+            return Ok(vec![None; self.count]);
+        };
+        let mut out = Vec::with_capacity(self.count);
+        for array in self.rows.arrays_at(index)? {
+            if let Some(values) = native(&array) {
+                out.extend(values);
+                continue;
+            }
+            // Logical nulls: a NULL-typed column has no null buffer.
+            let nulls = array.logical_nulls();
+            for i in 0..array.len() {
+                if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+                    out.push(None);
+                    continue;
+                }
+                let value = ScalarValue::try_from_array(&array, i)
+                    .context(|| format!("reading {} column {name}", self.table))?;
+                match convert(&value) {
+                    Some(v) => out.push(Some(v)),
+                    None => {
+                        return Err(RunqlError::invalid(format!(
+                            "{} row {}: {name} must be {expected}, got {}",
+                            self.table,
+                            out.len() + 1,
+                            shown(&value.to_string())
+                        )));
+                    }
+                }
+            }
         }
+        Ok(out)
+    }
+}
+
+/// An integer, a float without a fraction within range, or text of an integer.
+fn whole_number(value: &ScalarValue) -> Option<i64> {
+    match value {
+        ScalarValue::Float32(_) | ScalarValue::Float64(_) => {
+            match value.cast_to(&DataType::Float64) {
+                Ok(ScalarValue::Float64(Some(f)))
+                    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 =>
+                {
+                    Some(f as i64)
+                }
+                _ => None,
+            }
+        }
+        ScalarValue::Utf8(Some(text))
+        | ScalarValue::Utf8View(Some(text))
+        | ScalarValue::LargeUtf8(Some(text)) => text.trim().parse::<i64>().ok(),
+        v if v.data_type().is_integer() => match v.cast_to(&DataType::Int64) {
+            Ok(ScalarValue::Int64(i)) => i,
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -192,7 +192,7 @@ impl Session {
     async fn exec(&self, call: ExecCall) -> Result<Output> {
         let mut values = match &call.json {
             None => Map::new(),
-            Some(body) => match serde_json::from_str::<Value>(body) {
+            Some(body) => match crate::model::json::parse(body) {
                 Ok(Value::Object(map)) => map,
                 Ok(other) => {
                     return Err(RunqlError::invalid(format!(

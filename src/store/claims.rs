@@ -25,18 +25,31 @@ pub(crate) enum Claim {
     Held(String),
 }
 
-/// A path segment any run id or key can be, whatever characters it has.
-fn segment(text: &str) -> String {
-    text.bytes().map(|b| format!("{b:02x}")).collect()
+/// Path segments that spell any run id or key, whatever characters it has:
+/// its bytes in hex, cut so no segment exceeds a file name's 255 bytes.
+fn segments(text: &str) -> Vec<String> {
+    const SEGMENT: usize = 200;
+    let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+    if hex.is_empty() {
+        return vec![String::new()];
+    }
+    hex.as_bytes()
+        .chunks(SEGMENT)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect()
+}
+
+/// `base` extended by `parts`.
+fn joined(base: ObjectPath, parts: Vec<String>) -> ObjectPath {
+    parts.into_iter().fold(base, |path, part| path.join(part))
 }
 
 impl Store {
+    /// A run's claims: `_runql/params/<run id, hex>/k/<key, hex>`. The `k`
+    /// (not a hex digit) ends the run id, so no run's claims lie under another's.
     fn claims_dir(&self, run_id: &str) -> ObjectPath {
-        self.root_path()
-            .clone()
-            .join("_runql")
-            .join("params")
-            .join(segment(run_id))
+        let params = self.root_path().clone().join("_runql").join("params");
+        joined(params, segments(run_id)).join("k")
     }
 
     /// Claims each `(key, value)` of a run's params, all at once.
@@ -47,7 +60,7 @@ impl Store {
     ) -> Result<Vec<Claim>> {
         let dir = self.claims_dir(run_id);
         try_join_all(params.iter().map(|(key, value)| {
-            let path = dir.clone().join(segment(key));
+            let path = joined(dir.clone(), segments(key));
             async move {
                 let create = PutOptions {
                     mode: PutMode::Create,
@@ -81,7 +94,7 @@ impl Store {
             // Best effort: a claim left behind only reserves the value it holds.
             let _ = self
                 .root_object_store()
-                .delete(&dir.clone().join(segment(key)))
+                .delete(&joined(dir.clone(), segments(key)))
                 .await;
         }
     }

@@ -7,6 +7,7 @@ use std::path::Path;
 use url::Url;
 
 use crate::error::{Result, RunqlError};
+use crate::model::validation::shown;
 
 /// The store used when none is named: a directory in the working directory.
 pub const DEFAULT_LOCATION: &str = "./runql-store";
@@ -14,6 +15,18 @@ pub const DEFAULT_LOCATION: &str = "./runql-store";
 /// Environment variables read for each cloud, passed to object_store as options.
 /// object_store reads most of these itself; naming them keeps explicit options
 /// and the environment in one map where explicit options win.
+/// Client settings for object stores unless the user gives their own. With
+/// object_store's defaults a request to a stopped server is retried for three
+/// minutes; these make a writer fail within about a minute with the server's
+/// error instead, which callers can retry (a repeated `log_batch` is
+/// deduplicated).
+const CLOUD_CLIENT_DEFAULTS: &[(&str, &str)] = &[
+    ("connect_timeout", "5s"),
+    ("timeout", "30s"),
+    ("max_retries", "5"),
+    ("retry_timeout", "30s"),
+];
+
 const ENV_PREFIXES: &[(&str, &str)] = &[
     ("s3", "AWS_"),
     ("s3a", "AWS_"),
@@ -39,31 +52,41 @@ impl Location {
         let mut root = if location.contains("://") {
             Url::parse(location).map_err(|e| {
                 RunqlError::invalid(format!(
-                    "store location '{location}' is not a valid URL: {e}"
+                    "store location {} is not a valid URL: {e}",
+                    shown(location)
                 ))
             })?
         } else {
             let path = Path::new(location);
             std::fs::create_dir_all(path).map_err(|e| {
-                RunqlError::invalid(format!("cannot create store directory '{location}': {e}"))
+                RunqlError::invalid(format!(
+                    "cannot create store directory {}: {e}",
+                    shown(location)
+                ))
             })?;
             let absolute = path.canonicalize().map_err(|e| {
-                RunqlError::invalid(format!("cannot resolve store directory '{location}': {e}"))
+                RunqlError::invalid(format!(
+                    "cannot resolve store directory {}: {e}",
+                    shown(location)
+                ))
             })?;
             Url::from_directory_path(&absolute).map_err(|_| {
-                RunqlError::invalid(format!("store path '{location}' is not absolute"))
+                RunqlError::invalid(format!("store path {} is not absolute", shown(location)))
             })?
         };
         let scheme = root.scheme().to_string();
         match scheme.as_str() {
             "file" => {
                 let path = root.to_file_path().map_err(|_| {
-                    RunqlError::invalid(format!("store location '{location}' is not a local path"))
+                    RunqlError::invalid(format!(
+                        "store location {} is not a local path",
+                        shown(location)
+                    ))
                 })?;
                 std::fs::create_dir_all(&path).map_err(|e| {
                     RunqlError::invalid(format!(
-                        "cannot create store directory '{}': {e}",
-                        path.display()
+                        "cannot create store directory {}: {e}",
+                        shown(&path.display().to_string())
                     ))
                 })?;
             }
@@ -71,7 +94,8 @@ impl Location {
             "s3" | "s3a" | "gs" | "az" | "abfs" | "abfss" => {
                 if root.host_str().is_none_or(str::is_empty) {
                     return Err(RunqlError::invalid(format!(
-                        "store location '{location}' names no bucket or container"
+                        "store location {} names no bucket or container",
+                        shown(location)
                     )));
                 }
                 if !cfg!(feature = "s3") && scheme.starts_with("s3")
@@ -79,13 +103,15 @@ impl Location {
                     || !cfg!(feature = "azure") && scheme.starts_with('a')
                 {
                     return Err(RunqlError::invalid(format!(
-                        "store location '{location}': this runql was built without {scheme}:// support"
+                        "store location {}: this runql was built without {scheme}:// support",
+                        shown(location)
                     )));
                 }
             }
             other => {
                 return Err(RunqlError::invalid(format!(
-                    "store location '{location}' has unsupported scheme '{other}'; use a path, file://, memory://, s3://, gs:// or az://"
+                    "store location {} has unsupported scheme '{other}'; use a path, file://, memory://, s3://, gs:// or az://",
+                    shown(location)
                 )));
             }
         }
@@ -103,6 +129,13 @@ impl Location {
         }
         for (key, value) in explicit {
             options.insert(key.to_ascii_lowercase(), value.clone());
+        }
+        if scheme != "file" && scheme != "memory" {
+            for (key, value) in CLOUD_CLIENT_DEFAULTS {
+                options
+                    .entry(key.to_string())
+                    .or_insert_with(|| value.to_string());
+            }
         }
         Ok(Location { root, options })
     }

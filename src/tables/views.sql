@@ -214,8 +214,18 @@ UNION ALL
 SELECT run_id, 'tag' AS kind, key, value, CAST(NULL AS BIGINT) AS step, CAST(NULL AS TIMESTAMP) AS timestamp FROM tags;
 
 -- Per run and metric: minimum, maximum, last (the latest value) and how many values.
+-- NaN orders above every number, as in sorting (and DuckDB): the maximum is NaN
+-- if any value is, the minimum only if all are. Plain min/max would depend on
+-- the order rows arrive in, since comparisons with NaN are false.
 CREATE VIEW metric_summary AS
-SELECT s.run_id, s.key, s.min_value, s.max_value, l.value AS last_value, s.value_count
-FROM (SELECT run_id, key, min(value) AS min_value, max(value) AS max_value, count(*) AS value_count
+SELECT s.run_id, s.key,
+       CASE WHEN s.numbers > 0 THEN s.min_number ELSE CAST('NaN' AS DOUBLE) END AS min_value,
+       CASE WHEN s.numbers < s.value_count THEN CAST('NaN' AS DOUBLE) ELSE s.max_number END AS max_value,
+       l.value AS last_value, s.value_count
+FROM (SELECT run_id, key,
+             min(CASE WHEN isnan(value) THEN NULL ELSE value END) AS min_number,
+             max(CASE WHEN isnan(value) THEN NULL ELSE value END) AS max_number,
+             count(CASE WHEN isnan(value) THEN NULL ELSE value END) AS numbers,
+             count(*) AS value_count
       FROM metrics GROUP BY run_id, key) s
 JOIN latest_metrics l ON l.run_id = s.run_id AND l.key = s.key;
