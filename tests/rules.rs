@@ -4,9 +4,14 @@
 
 mod common;
 
+use common::moto::{BUCKET, Moto};
 use common::{context, sorted, sql};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tempfile::TempDir;
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
@@ -14,7 +19,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::prelude::SessionContext;
 use runql::api::{CreateRun, GcOptions};
 use runql::model::{LifecycleStage, Metric, RunStatus, Tag};
-use runql::{ErrorCode, RunqlError, Store};
+use runql::{ErrorCode, RunqlError, Store, StoreOptions};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -43,10 +48,63 @@ const RAW_TABLES: &[&str] = &[
     "model_links",
 ];
 
-async fn open(path: &Path) -> Store {
-    match Store::open(path.to_str().unwrap()).await {
-        Ok(store) => store,
-        Err(e) => panic!("opening store at {}: {e}", path.display()),
+/// The backends every rule is proven on.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Local,
+    Memory,
+    S3,
+}
+
+/// Where one test's store lives: its own directory, memory, or its own prefix
+/// in the moto server the test binary shares.
+struct Place {
+    location: String,
+    options: StoreOptions,
+    _dir: Option<TempDir>,
+    /// A memory store exists only in its handle, so "reopening" it is that handle.
+    memory: Option<Store>,
+}
+
+impl Place {
+    async fn new(backend: Backend) -> Place {
+        static PREFIXES: AtomicUsize = AtomicUsize::new(0);
+        let mut place = Place {
+            location: String::new(),
+            options: StoreOptions::default(),
+            _dir: None,
+            memory: None,
+        };
+        match backend {
+            Backend::Local => {
+                let dir = tempfile::tempdir().unwrap();
+                place.location = dir.path().to_str().unwrap().to_string();
+                place._dir = Some(dir);
+            }
+            Backend::Memory => {
+                place.location = "memory://".into();
+                place.memory = Some(Store::open("memory://").await.unwrap());
+            }
+            Backend::S3 => {
+                static MOTO: OnceLock<Moto> = OnceLock::new();
+                let moto = MOTO.get_or_init(Moto::start);
+                let prefix = PREFIXES.fetch_add(1, Ordering::SeqCst);
+                place.location = format!("s3://{BUCKET}/rules-{prefix}");
+                place.options = moto.options();
+            }
+        }
+        place
+    }
+
+    /// A new handle on the store, as another process would open it.
+    async fn open(&self) -> Store {
+        if let Some(store) = &self.memory {
+            return store.clone();
+        }
+        match Store::open_with(&self.location, self.options.clone()).await {
+            Ok(store) => store,
+            Err(e) => panic!("opening store at {}: {e}", self.location),
+        }
     }
 }
 
@@ -137,21 +195,21 @@ async fn assert_unchanged(
 }
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    place: Place,
     store: Store,
     ctx: SessionContext,
     experiment_id: String,
     run_id: String,
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn fixture(backend: Backend) -> Fixture {
+    let place = Place::new(backend).await;
+    let store = place.open().await;
     let experiment_id = store.create_experiment("rules", None, &[]).await.unwrap();
     let run_id = new_run(&store, &experiment_id).await;
     let ctx = context(&store).await;
     Fixture {
-        _dir: dir,
+        place,
         store,
         ctx,
         experiment_id,
@@ -197,9 +255,8 @@ fn tags(n: usize) -> Vec<Tag> {
 // Params, tags, metrics
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn params_are_write_once() {
-    let f = fixture().await;
+async fn params_are_write_once(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     f.store.log_param(run, "lr", "0.1").await.unwrap();
     let before = state(&f.ctx).await;
@@ -223,9 +280,8 @@ async fn params_are_write_once() {
     assert_eq!(got.data.params, vec![Tag::new("lr", "0.1")]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tags_overwrite_and_delete() {
-    let f = fixture().await;
+async fn tags_overwrite_and_delete(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let q = format!("SELECT key, value FROM tags WHERE run_id = '{run}' AND key = 'stage'");
 
@@ -273,9 +329,8 @@ async fn tags_overwrite_and_delete() {
     assert_eq!(sql(&f.ctx, &q).await, vec![row(&["stage", "again"])]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_append_and_exact_duplicates_collapse() {
-    let f = fixture().await;
+async fn metrics_append_and_exact_duplicates_collapse(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let n = |key: &'static str| format!("metrics WHERE run_id = '{run}' AND key = '{key}'");
 
@@ -347,9 +402,8 @@ async fn metrics_append_and_exact_duplicates_collapse() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn latest_metric_is_max_by_step_timestamp_value() {
-    let f = fixture().await;
+async fn latest_metric_is_max_by_step_timestamp_value(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let cases = vec![
         // Same step, different timestamps: the later timestamp wins.
@@ -394,9 +448,8 @@ async fn latest_metric_is_max_by_step_timestamp_value() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleted_runs_refuse_writes_until_restored() {
-    let f = fixture().await;
+async fn deleted_runs_refuse_writes_until_restored(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     f.store.set_tag(run, "kept", "yes").await.unwrap();
     f.store.delete_run(run).await.unwrap();
@@ -466,9 +519,8 @@ async fn deleted_runs_refuse_writes_until_restored() {
 // Batch limits and validation
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn batches_over_the_limits_are_refused_whole() {
-    let f = fixture().await;
+async fn batches_over_the_limits_are_refused_whole(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let before = state(&f.ctx).await;
     // (what, metrics, params, tags)
@@ -507,9 +559,8 @@ async fn batches_over_the_limits_are_refused_whole() {
     assert_unchanged(&f.ctx, &before, "create_run with 101 tags").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn batches_at_the_limits_are_accepted() {
-    let f = fixture().await;
+async fn batches_at_the_limits_are_accepted(backend: Backend) {
+    let f = fixture(backend).await;
     let r1 = new_run(&f.store, &f.experiment_id).await;
     let r2 = new_run(&f.store, &f.experiment_id).await;
     let r3 = new_run(&f.store, &f.experiment_id).await;
@@ -571,9 +622,8 @@ async fn batches_at_the_limits_are_accepted() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn key_and_value_lengths_are_limited() {
-    let f = fixture().await;
+async fn key_and_value_lengths_are_limited(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let k250 = "k".repeat(250);
     let k251 = "k".repeat(251);
@@ -642,9 +692,8 @@ async fn key_and_value_lengths_are_limited() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_must_be_safe_paths() {
-    let f = fixture().await;
+async fn keys_must_be_safe_paths(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let before = state(&f.ctx).await;
     for key in ["a/../b", "/abs", "..", "a\nb"] {
@@ -685,9 +734,8 @@ async fn keys_must_be_safe_paths() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_bad_entry_fails_the_whole_batch() {
-    let f = fixture().await;
+async fn one_bad_entry_fails_the_whole_batch(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     f.store.log_param(run, "fixed", "1").await.unwrap();
     let before = state(&f.ctx).await;
@@ -761,9 +809,8 @@ async fn one_bad_entry_fails_the_whole_batch() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conflicting_param_values_in_one_batch_are_refused() {
-    let f = fixture().await;
+async fn conflicting_param_values_in_one_batch_are_refused(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let before = state(&f.ctx).await;
     expect_code(
@@ -808,9 +855,8 @@ async fn conflicting_param_values_in_one_batch_are_refused() {
 // Runs
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_statuses_are_mlflows() {
-    let f = fixture().await;
+async fn run_statuses_are_mlflows(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     for status in [
         RunStatus::Running,
@@ -859,9 +905,8 @@ async fn run_statuses_are_mlflows() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_run_returns_the_getrun_shape() {
-    let f = fixture().await;
+async fn create_run_returns_the_getrun_shape(backend: Backend) {
+    let f = fixture(backend).await;
     let created = f
         .store
         .create_run(CreateRun {
@@ -950,9 +995,8 @@ async fn create_run_returns_the_getrun_shape() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delete_and_restore_runs_by_time() {
-    let f = fixture().await;
+async fn delete_and_restore_runs_by_time(backend: Backend) {
+    let f = fixture(backend).await;
     let exp = &f.experiment_id;
     // The fixture's run started now; these five started long ago, in order.
     let mut old = Vec::new();
@@ -1070,9 +1114,8 @@ fn chrono_now() -> i64 {
         .as_millis() as i64
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_an_experiment_deletes_its_runs_until_restored() {
-    let f = fixture().await;
+async fn deleting_an_experiment_deletes_its_runs_until_restored(backend: Backend) {
+    let f = fixture(backend).await;
     let exp = &f.experiment_id;
     let second = new_run(&f.store, exp).await;
     let other_exp = f.store.create_experiment("other", None, &[]).await.unwrap();
@@ -1145,9 +1188,8 @@ async fn deleting_an_experiment_deletes_its_runs_until_restored() {
     f.store.set_tag(&second, "t", "v").await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parent_run_id_comes_from_the_parent_tag() {
-    let f = fixture().await;
+async fn parent_run_id_comes_from_the_parent_tag(backend: Backend) {
+    let f = fixture(backend).await;
     let parent = &f.run_id;
     let child = f
         .store
@@ -1195,10 +1237,9 @@ async fn parent_run_id_comes_from_the_parent_tag() {
 // Experiments
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_one_active_experiment_holds_a_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn only_one_active_experiment_holds_a_name(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open().await;
     let ctx = context(&store).await;
     let first = store.create_experiment("shared", None, &[]).await.unwrap();
 
@@ -1258,10 +1299,9 @@ async fn only_one_active_experiment_holds_a_name() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn default_experiment_exists_and_cannot_be_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn default_experiment_exists_and_cannot_be_deleted(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open().await;
     let ctx = context(&store).await;
     let default = store.get_experiment("0").await.unwrap();
     assert_eq!(default.name, "Default");
@@ -1296,17 +1336,16 @@ async fn default_experiment_exists_and_cannot_be_deleted() {
     );
 
     // Reopening does not create it again.
-    let reopened = open(dir.path()).await;
+    let reopened = place.open().await;
     let ctx2 = context(&reopened).await;
     assert_eq!(count(&ctx2, "experiments").await, 1);
     assert_eq!(count(&ctx2, "raw.experiments").await, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn experiment_ids_from_two_handles_do_not_collide() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = open(dir.path()).await;
-    let b = open(dir.path()).await;
+async fn experiment_ids_from_two_handles_do_not_collide(backend: Backend) {
+    let place = Place::new(backend).await;
+    let a = place.open().await;
+    let b = place.open().await;
     let (ids_a, ids_b) = tokio::join!(
         async {
             let mut ids = Vec::new();
@@ -1338,7 +1377,7 @@ async fn experiment_ids_from_two_handles_do_not_collide() {
     assert!(!all.contains(&"0".to_string()));
 
     // Both handles (and a fresh one) see all 41 experiments, each under its own name.
-    for store in [&a, &b, &open(dir.path()).await] {
+    for store in [&a, &b, &place.open().await] {
         let ctx = context(store).await;
         assert_eq!(count(&ctx, "experiments").await, 41);
         assert_eq!(
@@ -1368,9 +1407,8 @@ async fn experiment_ids_from_two_handles_do_not_collide() {
 // gc, values, times, persistence
 // ---------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gc_removes_deleted_runs_for_good() {
-    let f = fixture().await;
+async fn gc_removes_deleted_runs_for_good(backend: Backend) {
+    let f = fixture(backend).await;
     let keep = &f.run_id;
     let gone = new_run(&f.store, &f.experiment_id).await;
     for run in [keep, &gone] {
@@ -1463,7 +1501,7 @@ async fn gc_removes_deleted_runs_for_good() {
     assert_eq!(f.store.get_run(keep).await.unwrap(), kept_run);
 
     // A fresh handle agrees: nothing comes back.
-    let reopened = open(f._dir.path()).await;
+    let reopened = f.place.open().await;
     let ctx2 = context(&reopened).await;
     assert_eq!(
         count(&ctx2, &format!("metrics WHERE run_id = '{gone}'")).await,
@@ -1476,9 +1514,8 @@ async fn gc_removes_deleted_runs_for_good() {
     assert_eq!(kept_state(&ctx2).await, kept_before);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn non_finite_metric_values_round_trip() {
-    let f = fixture().await;
+async fn non_finite_metric_values_round_trip(backend: Backend) {
+    let f = fixture(backend).await;
     let run = &f.run_id;
     let values = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
     for (step, value) in values.iter().enumerate() {
@@ -1532,9 +1569,8 @@ async fn non_finite_metric_values_round_trip() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn times_are_sql_timestamps() {
-    let f = fixture().await;
+async fn times_are_sql_timestamps(backend: Backend) {
+    let f = fixture(backend).await;
     // 2021-06-15T12:00:00Z
     let start = 1_623_758_400_000i64;
     let run = f
@@ -1641,9 +1677,8 @@ fn chrono_year() -> i64 {
     yoe + era * 400 + if month <= 2 { 1 } else { 0 }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reopening_and_compaction_change_no_query_result() {
-    let f = fixture().await;
+async fn reopening_and_compaction_change_no_query_result(backend: Backend) {
+    let f = fixture(backend).await;
     let store = &f.store;
     let exp = &f.experiment_id;
     let a = &f.run_id;
@@ -1769,7 +1804,7 @@ async fn reopening_and_compaction_change_no_query_result() {
     };
 
     // A new handle on the same directory sees everything.
-    let reopened = open(f._dir.path()).await;
+    let reopened = f.place.open().await;
     let ctx2 = context(&reopened).await;
     assert_eq!(views(&ctx2).await, before, "reopening changed a view");
 
@@ -1781,7 +1816,7 @@ async fn reopening_and_compaction_change_no_query_result() {
         before,
         "compaction changed a view seen from another handle"
     );
-    let third = open(f._dir.path()).await;
+    let third = f.place.open().await;
     let ctx3 = context(&third).await;
     assert_eq!(
         views(&ctx3).await,
@@ -1827,7 +1862,7 @@ async fn reopening_and_compaction_change_no_query_result() {
 async fn a_newer_store_format_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = open(dir.path()).await;
+        let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
         store.create_experiment("e", None, &[]).await.unwrap();
     }
     let format = dir.path().join("_runql").join("format.json");
@@ -1941,3 +1976,58 @@ async fn memory_store_supports_the_basic_flow() {
         "a run from another memory store",
     );
 }
+
+// ---------------------------------------------------------------------------
+// Every rule on every backend
+// ---------------------------------------------------------------------------
+
+/// One test per rule and backend: `local::params_are_write_once`,
+/// `memory::…`, `s3::…` (moto on loopback, shared by the binary's S3 tests).
+macro_rules! on_every_backend {
+    ($($rule:ident),* $(,)?) => {
+        mod local {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $rule() {
+                super::$rule(super::Backend::Local).await
+            })*
+        }
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $rule() {
+                super::$rule(super::Backend::Memory).await
+            })*
+        }
+        mod s3 {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $rule() {
+                super::$rule(super::Backend::S3).await
+            })*
+        }
+    };
+}
+
+on_every_backend!(
+    params_are_write_once,
+    tags_overwrite_and_delete,
+    metrics_append_and_exact_duplicates_collapse,
+    latest_metric_is_max_by_step_timestamp_value,
+    deleted_runs_refuse_writes_until_restored,
+    batches_over_the_limits_are_refused_whole,
+    batches_at_the_limits_are_accepted,
+    key_and_value_lengths_are_limited,
+    keys_must_be_safe_paths,
+    one_bad_entry_fails_the_whole_batch,
+    conflicting_param_values_in_one_batch_are_refused,
+    run_statuses_are_mlflows,
+    create_run_returns_the_getrun_shape,
+    delete_and_restore_runs_by_time,
+    deleting_an_experiment_deletes_its_runs_until_restored,
+    parent_run_id_comes_from_the_parent_tag,
+    only_one_active_experiment_holds_a_name,
+    default_experiment_exists_and_cannot_be_deleted,
+    experiment_ids_from_two_handles_do_not_collide,
+    gc_removes_deleted_runs_for_good,
+    non_finite_metric_values_round_trip,
+    times_are_sql_timestamps,
+    reopening_and_compaction_change_no_query_result,
+);

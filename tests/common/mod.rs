@@ -4,6 +4,8 @@
 // Each test crate compiles its own copy and uses only some of these.
 #![allow(dead_code)]
 
+pub mod moto;
+
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
