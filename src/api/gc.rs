@@ -19,7 +19,15 @@ pub struct GcOptions {
     pub run_ids: Vec<String>,
     /// Only these experiments (with all their runs); each must exist and be deleted.
     pub experiment_ids: Vec<String>,
+    /// Delete data files no table version references (left by writers or
+    /// compactions that stopped mid-write) once at least this old; default
+    /// [`DEFAULT_ORPHAN_AGE_MILLIS`]. Zero is safe only while no one writes:
+    /// a running writer's files are unreferenced until its commit lands.
+    pub orphans_older_than_millis: Option<i64>,
 }
+
+/// An hour: far longer than any write takes between its files and its commit.
+pub const DEFAULT_ORPHAN_AGE_MILLIS: i64 = 3_600_000;
 
 /// What [`Store::gc`] removed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,6 +50,17 @@ impl Store {
                 "older_than must not be negative, got {older} ms"
             )));
         }
+        let orphan_age = options
+            .orphans_older_than_millis
+            .unwrap_or(DEFAULT_ORPHAN_AGE_MILLIS);
+        if orphan_age < 0 {
+            return Err(RunqlError::invalid(format!(
+                "orphans_older_than must not be negative, got {orphan_age} ms"
+            )));
+        }
+        // Writes a crashed writer left half-done are finished first, so their
+        // files are referenced, not orphans.
+        self.recover_intents().await?;
         let cutoff = now_millis() - options.older_than_millis.unwrap_or(0);
         let selective = !options.run_ids.is_empty() || !options.experiment_ids.is_empty();
 
@@ -109,12 +128,13 @@ impl Store {
                 RawTable::Experiments | RawTable::ExperimentTags => &experiments,
                 _ => &runs,
             };
-            if owners.is_empty() {
-                continue;
-            }
             let table = self.table(kind);
-            report.rows += table.delete_owned_by(owners).await?;
-            report.files_deleted += table.vacuum_removed().await?;
+            if !owners.is_empty() {
+                report.rows += table.delete_owned_by(owners).await?;
+            }
+            report.files_deleted += table
+                .vacuum(chrono::Duration::milliseconds(orphan_age))
+                .await?;
         }
         for run_id in &runs {
             self.drop_param_claims(run_id).await?;

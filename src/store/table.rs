@@ -21,6 +21,7 @@ use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, StructType, Transaction};
 use deltalake::logstore::LogStoreRef;
+use deltalake::operations::vacuum::VacuumMode;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::TryStreamExt;
@@ -290,21 +291,31 @@ impl ChangeTable {
         Ok(metrics.num_deleted_rows.unwrap_or(0))
     }
 
-    /// Physically deletes data files that earlier commits removed (after gc or
-    /// compaction). Only files named by `remove` actions are touched, so files a
-    /// concurrent writer has written but not yet committed are safe.
+    /// Physically deletes data files: at once those that earlier commits
+    /// removed (after gc or compaction), and orphans (files no version
+    /// references, left by writers or compactions that stopped mid-write)
+    /// once older than `orphan_age`. A concurrent writer's files are orphans
+    /// until its commit lands, so `orphan_age` must outlast a write.
     /// Returns the number of files deleted.
-    pub async fn vacuum_removed(&self) -> Result<usize> {
+    pub async fn vacuum(&self, orphan_age: chrono::Duration) -> Result<usize> {
         let what = || format!("vacuuming table {}", self.kind.name());
-        let table = self.latest().await?;
-        let (table, metrics) = table
-            .vacuum()
-            .with_retention_period(chrono::Duration::zero())
-            .with_enforce_retention_duration(false)
-            .await
-            .context(what)?;
-        *self.table.lock().await = table;
-        Ok(metrics.files_deleted.len())
+        let mut deleted = 0;
+        for (mode, retention) in [
+            (VacuumMode::Lite, chrono::Duration::zero()),
+            (VacuumMode::Full, orphan_age),
+        ] {
+            let table = self.latest().await?;
+            let (table, metrics) = table
+                .vacuum()
+                .with_mode(mode)
+                .with_retention_period(retention)
+                .with_enforce_retention_duration(false)
+                .await
+                .context(what)?;
+            *self.table.lock().await = table;
+            deleted += metrics.files_deleted.len();
+        }
+        Ok(deleted)
     }
 
     /// A DataFusion provider over the table as of now.

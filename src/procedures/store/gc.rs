@@ -18,6 +18,11 @@ pub const PROCEDURE: Procedure = Procedure {
             TextList,
             "Only these deleted experiments, with their runs.",
         ),
+        Param::optional(
+            "orphans_older_than",
+            Text,
+            "Delete files no table version uses (left by crashed writers) once this old; default 1h. 0s only while no one writes.",
+        ),
     ],
     example: r#"EXEC store.gc @older_than='30d';"#,
     run: |store, args| Box::pin(run(store, args)),
@@ -27,10 +32,14 @@ async fn run(store: Store, args: Args) -> Result<RecordBatch> {
     let options = GcOptions {
         older_than_millis: args
             .text("older_than")?
-            .map(|d| parse_duration(&d))
+            .map(|d| parse_duration("older_than", &d))
             .transpose()?,
         run_ids: args.text_list("run_ids")?.unwrap_or_default(),
         experiment_ids: args.text_list("experiment_ids")?.unwrap_or_default(),
+        orphans_older_than_millis: args
+            .text("orphans_older_than")?
+            .map(|d| parse_duration("orphans_older_than", &d))
+            .transpose()?,
     };
     let report = store.gc(options).await?;
     result::table(vec![
@@ -42,10 +51,10 @@ async fn run(store: Store, args: Args) -> Result<RecordBatch> {
 }
 
 /// `mlflow gc --older-than` durations: `1d2h3m4s`, any subset, in that order.
-fn parse_duration(text: &str) -> Result<i64> {
+fn parse_duration(name: &str, text: &str) -> Result<i64> {
     let invalid = || {
         RunqlError::invalid(format!(
-            "store.gc @older_than must be a duration such as 30d, 1d2h or 90m, got '{text}'"
+            "store.gc @{name} must be a duration such as 30d, 1d2h or 90m, got '{text}'"
         ))
     };
     let mut total: i64 = 0;
@@ -86,10 +95,16 @@ mod tests {
 
     #[test]
     fn durations_are_mlflow_gc_durations() {
-        assert_eq!(parse_duration("30d").unwrap(), 30 * 86_400_000);
-        assert_eq!(parse_duration("1d2h3m4s").unwrap(), 93_784_000);
+        assert_eq!(
+            parse_duration("older_than", "30d").unwrap(),
+            30 * 86_400_000
+        );
+        assert_eq!(
+            parse_duration("older_than", "1d2h3m4s").unwrap(),
+            93_784_000
+        );
         for bad in ["", "10", "2h1d", "d", "1x", "1d1d", "99999999999999999999d"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+            assert!(parse_duration("older_than", bad).is_err(), "{bad}");
         }
     }
 }
