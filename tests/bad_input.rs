@@ -25,6 +25,8 @@
 
 mod common;
 
+use common::RAW_TABLES;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -4038,17 +4040,6 @@ fn snapshot_differences(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     }
     out
 }
-
-const RAW_TABLES: &[&str] = &[
-    "experiments",
-    "experiment_tags",
-    "runs",
-    "params",
-    "tags",
-    "metrics",
-    "inputs",
-    "model_links",
-];
 
 /// Files added, removed or resized between two listings.
 fn listing_differences(before: &[(String, u64)], after: &[(String, u64)]) -> Option<String> {

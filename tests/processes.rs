@@ -81,7 +81,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{context, sql};
+use common::{RAW_TABLES, context, sql};
 use runql::api::CreateRun;
 use runql::{Store, StoreOptions};
 
@@ -764,17 +764,6 @@ async fn queries_work(store: &Store, runs: usize, all_views: bool) {
     }
 }
 
-const TABLES: [&str; 8] = [
-    "experiments",
-    "experiment_tags",
-    "runs",
-    "params",
-    "tags",
-    "metrics",
-    "inputs",
-    "model_links",
-];
-
 /// Data files of a local table: (referenced by the table's current version,
 /// the rest). The rest were written and never committed (a killed writer or
 /// compaction), or removed by a compaction and not yet deleted.
@@ -796,7 +785,7 @@ async fn data_files(table_dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
 /// Data files in the store that no table's current version references.
 async fn unreferenced_files(root: &Path) -> Vec<PathBuf> {
     let mut unreferenced = Vec::new();
-    for table in TABLES {
+    for table in RAW_TABLES {
         unreferenced.extend(data_files(&root.join(table)).await.1);
     }
     unreferenced
@@ -807,7 +796,7 @@ async fn unreferenced_files(root: &Path) -> Vec<PathBuf> {
 /// it leaves, but with rows that would show as duplicates if it were served.
 async fn plant_orphans(root: &Path) -> Vec<PathBuf> {
     let mut planted = Vec::new();
-    for (n, table) in TABLES.iter().enumerate() {
+    for (n, table) in RAW_TABLES.iter().enumerate() {
         if let Some(live) = data_files(&root.join(table)).await.0.first() {
             let orphan = live.with_file_name(format!(
                 "part-00000-00000000-0000-4000-8000-{n:012}-c000.snappy.parquet"

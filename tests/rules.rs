@@ -5,7 +5,7 @@
 mod common;
 
 use common::moto::{BUCKET, Moto};
-use common::{context, sorted, sql};
+use common::{BASE_VIEWS as USER_VIEWS, RAW_TABLES, context, sorted, sql};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -24,29 +24,6 @@ use runql::{ErrorCode, RunqlError, Store, StoreOptions};
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-const USER_VIEWS: &[&str] = &[
-    "experiments",
-    "experiment_tags",
-    "runs",
-    "params",
-    "tags",
-    "metrics",
-    "latest_metrics",
-    "inputs",
-    "model_links",
-];
-
-const RAW_TABLES: &[&str] = &[
-    "experiments",
-    "experiment_tags",
-    "runs",
-    "params",
-    "tags",
-    "metrics",
-    "inputs",
-    "model_links",
-];
 
 /// The backends every rule is proven on.
 #[derive(Debug, Clone, Copy)]
@@ -1473,7 +1450,7 @@ async fn gc_removes_deleted_runs_for_good(backend: Backend) {
         );
     }
     for table in RAW_TABLES {
-        if *table == "experiments" || *table == "experiment_tags" {
+        if table == "experiments" || table == "experiment_tags" {
             continue;
         }
         assert_eq!(

@@ -12,7 +12,7 @@
 mod common;
 
 use common::moto::{BUCKET, Moto};
-use common::{context, sorted, sql};
+use common::{BASE_VIEWS as USER_VIEWS, context, sorted, sql};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Barrier};
@@ -29,18 +29,6 @@ use runql::{ErrorCode, Store, StoreOptions};
 // ---------------------------------------------------------------------------
 // Queries
 // ---------------------------------------------------------------------------
-
-const USER_VIEWS: &[&str] = &[
-    "experiments",
-    "experiment_tags",
-    "runs",
-    "params",
-    "tags",
-    "metrics",
-    "latest_metrics",
-    "inputs",
-    "model_links",
-];
 
 async fn open(location: &str, options: StoreOptions) -> Store {
     Store::open_with(location, options)

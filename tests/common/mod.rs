@@ -6,6 +6,31 @@
 
 pub mod moto;
 
+/// The raw Delta tables: `raw.<name>` in SQL, a directory each in a store.
+pub const RAW_TABLES: [&str; 8] = [
+    "experiments",
+    "experiment_tags",
+    "runs",
+    "params",
+    "tags",
+    "metrics",
+    "inputs",
+    "model_links",
+];
+
+/// The views that hold the tracking data (the derived views are built on them).
+pub const BASE_VIEWS: [&str; 9] = [
+    "experiments",
+    "experiment_tags",
+    "runs",
+    "params",
+    "tags",
+    "metrics",
+    "latest_metrics",
+    "inputs",
+    "model_links",
+];
+
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
