@@ -426,10 +426,8 @@ impl Parser<'_> {
         } else {
             keyword.clone()
         };
-        if !matches!(
-            field,
-            Field::Param(_) | Field::Tag(_) | Field::Dataset(_) | Field::Attribute(_)
-        ) || matches!(field, Field::Attribute(a) if a.is_time())
+        // Patterns match text: not metrics, not times.
+        if matches!(field, Field::Metric(_)) || matches!(field, Field::Attribute(a) if a.is_time())
         {
             return Err(cannot(&written));
         }

@@ -90,10 +90,7 @@ impl Search {
     }
 
     fn shape(&self) -> &'static Shape {
-        match self.target {
-            Target::Runs => &RUNS,
-            Target::Experiments => &EXPERIMENTS,
-        }
+        Shape::of(self.target)
     }
 }
 
@@ -118,6 +115,15 @@ struct Shape {
     tie_break: Attribute,
     /// The map columns of a result and the views they aggregate.
     maps: &'static [(&'static str, &'static str)],
+}
+
+impl Shape {
+    fn of(target: Target) -> &'static Shape {
+        match target {
+            Target::Runs => &RUNS,
+            Target::Experiments => &EXPERIMENTS,
+        }
+    }
 }
 
 const RUNS: Shape = Shape {
@@ -201,9 +207,10 @@ pub async fn run(session: &dyn Session, views: &Views, search: &Search) -> Resul
     super::max_results(Some(search.max_results as i64))?;
     let filter = filter::parse(search.target, &search.filter).map_err(in_argument("filter"))?;
     let order = ordering(search)?;
+    let fingerprint = search.fingerprint();
     let after = match &search.page_token {
         Some(token) if !token.trim().is_empty() => {
-            Some(page::decode(token, &search.fingerprint(), order.len())?)
+            Some(page::decode(token, &fingerprint, order.len())?)
         }
         _ => None,
     };
@@ -273,7 +280,7 @@ pub async fn run(session: &dyn Session, views: &Views, search: &Search) -> Resul
                 ScalarValue::try_from_array(column, served - 1).context(planning)
             })
             .collect::<Result<Vec<_>>>()?;
-        Some(page::encode(&search.fingerprint(), &keys)?)
+        Some(page::encode(&fingerprint, &keys)?)
     } else {
         None
     };
@@ -290,10 +297,7 @@ pub async fn run(session: &dyn Session, views: &Views, search: &Search) -> Resul
 
 /// The schema of a search's result rows.
 pub fn result_schema(views: &Views, target: Target) -> Result<SchemaRef> {
-    let shape = match target {
-        Target::Runs => &RUNS,
-        Target::Experiments => &EXPERIMENTS,
-    };
+    let shape = Shape::of(target);
     let empty = RecordBatch::new_empty(views.schema(shape.view)?);
     let plan = with_maps(views, shape, empty)?;
     Ok(Arc::new(plan.schema().as_arrow().clone()))

@@ -361,14 +361,11 @@ async fn fold_table(
     let provider = scan_provider(table).await?;
     ctx.register_table(format!("raw.{}", kind.name()), provider)
         .context(what)?;
-    for statement in fold_sql.split(';').filter(|s| !s.trim().is_empty()) {
-        ctx.sql(statement)
-            .await
-            .context(what)?
-            .collect()
-            .await
-            .context(what)?;
-    }
+    let statements: Vec<&str> = fold_sql
+        .split(';')
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    crate::tables::execute_all(&ctx, &statements).await?;
     let columns: Vec<String> = kind
         .schema()
         .fields()

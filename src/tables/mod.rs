@@ -68,10 +68,29 @@ pub(crate) fn fold_sql(kind: RawTable) -> String {
 /// `params['lr']` on `runs_wide` across its joins ("ambiguous field").
 pub async fn register(ctx: &SessionContext, store: &Store) -> Result<()> {
     let what = || "registering runql tables".to_string();
-    for statement in [
-        "SET datafusion.optimizer.enable_leaf_expression_pushdown = false",
-        "CREATE SCHEMA IF NOT EXISTS raw",
-    ] {
+    execute_all(
+        ctx,
+        &[
+            "SET datafusion.optimizer.enable_leaf_expression_pushdown = false",
+            "CREATE SCHEMA IF NOT EXISTS raw",
+        ],
+    )
+    .await?;
+    for kind in RawTable::ALL {
+        let provider = live::LiveTable::try_new(store.clone(), kind).await?;
+        ctx.register_table(format!("raw.{}", kind.name()), Arc::new(provider))
+            .context(what)?;
+    }
+    let views: Vec<String> = statements().collect();
+    execute_all(ctx, &views.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+    search::register(ctx).await
+}
+
+/// Runs statements that return nothing (DDL, SET) in order; an error names
+/// the statement.
+pub(crate) async fn execute_all(ctx: &SessionContext, statements: &[&str]) -> Result<()> {
+    for statement in statements {
+        let what = || format!("running {}", statement.trim());
         ctx.sql(statement)
             .await
             .context(what)?
@@ -79,20 +98,7 @@ pub async fn register(ctx: &SessionContext, store: &Store) -> Result<()> {
             .await
             .context(what)?;
     }
-    for kind in RawTable::ALL {
-        let provider = live::LiveTable::try_new(store.clone(), kind).await?;
-        ctx.register_table(format!("raw.{}", kind.name()), Arc::new(provider))
-            .context(what)?;
-    }
-    for statement in statements() {
-        ctx.sql(&statement)
-            .await
-            .context(|| format!("defining view: {}", statement.trim()))?
-            .collect()
-            .await
-            .context(what)?;
-    }
-    search::register(ctx).await
+    Ok(())
 }
 
 #[cfg(test)]
