@@ -3,6 +3,9 @@
 //! thread (as separate processes would be), plus a compactor. Afterwards every
 //! acknowledged metric, param and tag is present exactly once.
 
+mod common;
+
+use common::runtime;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,19 +21,11 @@ use runql::{Store, StoreOptions};
 const WRITERS: usize = 4;
 const ROUNDS: usize = 25;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// What one writer logged and had acknowledged: (run_id, kind, key, value).
 type Acknowledged = Vec<(String, &'static str, String, String)>;
 
 fn writer(location: String, writer: usize) -> Acknowledged {
-    runtime().block_on(async move {
+    runtime(1).block_on(async move {
         // A low threshold so writers also trigger compaction themselves.
         let store = Store::open_with(&location, StoreOptions::default().auto_compact_files(8))
             .await
@@ -127,13 +122,13 @@ fn concurrent_writers_and_compaction_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().to_str().unwrap().to_string();
     // Create the store once, so writers race on data, not on table creation.
-    runtime().block_on(Store::open(&location)).unwrap();
+    runtime(1).block_on(Store::open(&location)).unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let compactor = {
         let (location, stop) = (location.clone(), stop.clone());
         std::thread::spawn(move || {
-            runtime().block_on(async move {
+            runtime(1).block_on(async move {
                 let store = Store::open(&location).await.unwrap();
                 let mut compactions = 0;
                 while !stop.load(Ordering::Relaxed) {
@@ -163,7 +158,7 @@ fn concurrent_writers_and_compaction_lose_nothing() {
         "the compactor never completed a compaction"
     );
 
-    runtime().block_on(async {
+    runtime(1).block_on(async {
         let store = Store::open(&location).await.unwrap();
         let ctx = SessionContext::new();
         runql::register(&ctx, &store).await.unwrap();
@@ -212,13 +207,13 @@ fn concurrent_writers_and_compaction_lose_nothing() {
 fn racing_creators_leave_one_active_holder_of_a_name() {
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().to_str().unwrap().to_string();
-    runtime().block_on(Store::open(&location)).unwrap();
+    runtime(1).block_on(Store::open(&location)).unwrap();
     let barrier = Arc::new(std::sync::Barrier::new(WRITERS));
     let creators: Vec<_> = (0..WRITERS)
         .map(|_| {
             let (location, barrier) = (location.clone(), barrier.clone());
             std::thread::spawn(move || {
-                runtime().block_on(async move {
+                runtime(1).block_on(async move {
                     let store = Store::open(&location).await.unwrap();
                     barrier.wait();
                     store.create_experiment("contested", None, &[]).await
@@ -239,7 +234,7 @@ fn racing_creators_leave_one_active_holder_of_a_name() {
             "{failure}"
         );
     }
-    runtime().block_on(async {
+    runtime(1).block_on(async {
         let store = Store::open(&location).await.unwrap();
         let ctx = SessionContext::new();
         runql::register(&ctx, &store).await.unwrap();
@@ -267,7 +262,7 @@ fn racing_param_writers_are_told_whether_their_value_was_kept() {
     const KEYS: usize = 6;
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().to_str().unwrap().to_string();
-    let run_id = runtime().block_on(async {
+    let run_id = runtime(1).block_on(async {
         let store = Store::open(&location).await.unwrap();
         let run = store.create_run(CreateRun::default()).await.unwrap();
         run.info.run_id
@@ -277,7 +272,7 @@ fn racing_param_writers_are_told_whether_their_value_was_kept() {
         .map(|w| {
             let (location, barrier, run_id) = (location.clone(), barrier.clone(), run_id.clone());
             std::thread::spawn(move || {
-                runtime().block_on(async move {
+                runtime(1).block_on(async move {
                     let store = Store::open(&location).await.unwrap();
                     let mut outcomes = Vec::new();
                     for key in 0..KEYS {
@@ -293,7 +288,7 @@ fn racing_param_writers_are_told_whether_their_value_was_kept() {
         })
         .collect();
     let outcomes: Vec<_> = racers.into_iter().flat_map(|r| r.join().unwrap()).collect();
-    let stored: Vec<(String, String, String)> = runtime().block_on(async {
+    let stored: Vec<(String, String, String)> = runtime(1).block_on(async {
         let store = Store::open(&location).await.unwrap();
         let ctx = SessionContext::new();
         runql::register(&ctx, &store).await.unwrap();

@@ -81,7 +81,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{RAW_TABLES, context, sql};
+use common::{RAW_TABLES, context, runtime, sql};
 use runql::api::CreateRun;
 use runql::{Store, StoreOptions};
 
@@ -141,14 +141,6 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 // ---------------------------------------------------------------------------
@@ -817,7 +809,7 @@ const RUNS_PER_WRITER: usize = 4;
 /// W writer processes of N ops each, plus a compaction loop, on `target`.
 fn concurrent_writers(test: &str, target: &Target, writers: usize, ops: usize) {
     let mut rng = Rng(seed(test));
-    let rt = runtime();
+    let rt = runtime(2);
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
 
@@ -923,7 +915,7 @@ fn killed_writers_and_compactions_lose_nothing() {
     let test = "kill";
     let cycles = env_usize("RUNQL_KILL_CYCLES", 50);
     let mut rng = Rng(seed(test));
-    let rt = runtime();
+    let rt = runtime(2);
     let dir = tempfile::tempdir().unwrap();
     let target = Target::local(&dir.path().join("store"));
     let started = Instant::now();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::moto::{BUCKET, Moto};
-use common::{BASE_VIEWS as USER_VIEWS, RAW_TABLES, context, sorted, sql};
+use common::{BASE_VIEWS as USER_VIEWS, RAW_TABLES, context, count, floats, int, sorted, sql};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -13,9 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tempfile::TempDir;
 
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::prelude::SessionContext;
 use runql::api::{CreateRun, GcOptions};
 use runql::model::{LifecycleStage, Metric, RunStatus, Tag};
@@ -83,42 +80,6 @@ impl Place {
             Err(e) => panic!("opening store at {}: {e}", self.location),
         }
     }
-}
-
-/// A single integer (such as a count) from SQL.
-async fn int(ctx: &SessionContext, query: &str) -> i64 {
-    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
-    let values: Vec<i64> = batches
-        .iter()
-        .flat_map(|b| {
-            let col = cast(b.column(0), &DataType::Int64).unwrap();
-            col.as_primitive::<Int64Type>()
-                .iter()
-                .map(|v| v.expect("non-null"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    assert_eq!(values.len(), 1, "{query} returned {values:?}");
-    values[0]
-}
-
-/// The first column of a query as f64s, exactly (no text round trip).
-async fn floats(ctx: &SessionContext, query: &str) -> Vec<f64> {
-    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
-    batches
-        .iter()
-        .flat_map(|b| {
-            let col = cast(b.column(0), &DataType::Float64).unwrap();
-            col.as_primitive::<Float64Type>()
-                .iter()
-                .map(|v| v.expect("non-null"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-async fn count(ctx: &SessionContext, from_where: &str) -> i64 {
-    int(ctx, &format!("SELECT count(*) FROM {from_where}")).await
 }
 
 /// Every user view, fully and sorted.
@@ -1833,6 +1794,45 @@ async fn reopening_and_compaction_change_no_query_result(backend: Backend) {
         .await,
         vec![row(&["again"])]
     );
+}
+
+/// Files no table version references (a crashed writer's) are never read;
+/// gc leaves young ones alone, since a running writer's files look the same
+/// until its commit lands, and deletes them once old enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gc_deletes_orphan_files_only_once_old_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+    let run = new_run(&store, "0").await;
+    store
+        .log_metric(&run, Metric::new("loss", 0.5, 1_700_000_000_000, 1))
+        .await
+        .unwrap();
+    let metrics_dir = dir.path().join("metrics");
+    let live = std::fs::read_dir(&metrics_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .expect("a metrics data file");
+    // A copy of live rows under a name no commit mentions: a crashed writer's file.
+    let orphan =
+        metrics_dir.join("part-00000-00000000-0000-4000-8000-00000000beef-c000.snappy.parquet");
+    std::fs::copy(&live, &orphan).unwrap();
+    let ctx = context(&store).await;
+    assert_eq!(count(&ctx, "metrics").await, 1, "an orphan was read");
+
+    store.gc(GcOptions::default()).await.unwrap();
+    assert!(orphan.exists(), "gc deleted a file younger than an hour");
+    store
+        .gc(GcOptions {
+            orphans_older_than_millis: Some(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!orphan.exists(), "gc kept an orphan older than the limit");
+    assert!(live.exists(), "gc deleted a live file");
+    assert_eq!(count(&ctx, "metrics").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

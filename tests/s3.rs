@@ -12,15 +12,12 @@
 mod common;
 
 use common::moto::{BUCKET, Moto};
-use common::{BASE_VIEWS as USER_VIEWS, context, sorted, sql};
+use common::{BASE_VIEWS as USER_VIEWS, context, count, floats, runtime, sorted, sql};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::prelude::SessionContext;
 use runql::api::CreateRun;
 use runql::model::{Metric, Param, RunStatus, Tag};
@@ -34,38 +31,6 @@ async fn open(location: &str, options: StoreOptions) -> Store {
     Store::open_with(location, options)
         .await
         .unwrap_or_else(|e| panic!("opening {location}: {e}"))
-}
-
-async fn count(ctx: &SessionContext, from_where: &str) -> i64 {
-    let query = format!("SELECT count(*) FROM {from_where}");
-    let batches = ctx.sql(&query).await.unwrap().collect().await.unwrap();
-    let values: Vec<i64> = batches
-        .iter()
-        .flat_map(|b| {
-            let col = cast(b.column(0), &DataType::Int64).unwrap();
-            col.as_primitive::<Int64Type>()
-                .iter()
-                .map(|v| v.expect("non-null"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    assert_eq!(values.len(), 1, "{query} returned {values:?}");
-    values[0]
-}
-
-/// The first column as f64s, exactly (no text round trip).
-async fn floats(ctx: &SessionContext, query: &str) -> Vec<f64> {
-    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
-    batches
-        .iter()
-        .flat_map(|b| {
-            let col = cast(b.column(0), &DataType::Float64).unwrap();
-            col.as_primitive::<Float64Type>()
-                .iter()
-                .map(|v| v.expect("non-null"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// Every user view, fully and sorted.
@@ -86,14 +51,6 @@ fn row(values: &[&str]) -> Vec<String> {
 
 fn bits(values: &[f64]) -> Vec<u64> {
     values.iter().map(|v| v.to_bits()).collect()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 // ---------------------------------------------------------------------------
@@ -397,7 +354,7 @@ fn writer(
     w: usize,
     start: Arc<Barrier>,
 ) -> Acknowledged {
-    let runtime = runtime();
+    let runtime = runtime(1);
     let opened = runtime.block_on(Store::open_with(&location, options));
     // Wait even if opening failed, so the other writers are not left hanging.
     start.wait();
@@ -487,7 +444,7 @@ fn concurrent_handles_lose_and_duplicate_nothing() {
     let moto = Moto::start();
     let location = format!("s3://{BUCKET}/concurrent");
     // Create the store and the run first, so writers race on appends only.
-    let run_id = runtime().block_on(async {
+    let run_id = runtime(1).block_on(async {
         let store = open(&location, moto.options()).await;
         store
             .create_run(CreateRun {
@@ -527,7 +484,7 @@ fn concurrent_handles_lose_and_duplicate_nothing() {
     let conflicts = moto.responses_with(412) - conflicts_before;
     eprintln!("moto answered {conflicts} conditional puts with 412 Precondition Failed");
 
-    runtime().block_on(async {
+    runtime(1).block_on(async {
         let store = open(&location, moto.options()).await;
         let ctx = context(&store).await;
         let found = stored(&ctx, &run_id).await;
@@ -612,7 +569,7 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
         .storage_option("connect_timeout", "1s")
         .storage_option("retry_timeout", "3s")
         .storage_option("max_retries", "2");
-    let run_id = runtime().block_on(async {
+    let run_id = runtime(1).block_on(async {
         let store = open(&location, options.clone()).await;
         let run = store.create_run(CreateRun::default()).await.unwrap();
         run.info.run_id
@@ -633,7 +590,7 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
     let writer = {
         let (location, options, run_id) = (location.clone(), options.clone(), run_id.clone());
         std::thread::spawn(move || {
-            runtime().block_on(async move {
+            runtime(1).block_on(async move {
                 let store = open(&location, options).await;
                 opened.send(()).unwrap();
                 let mut failures = Vec::new();
@@ -683,7 +640,7 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
         );
     }
 
-    runtime().block_on(async {
+    runtime(1).block_on(async {
         // A fresh handle rolls forward whatever a failed call left behind.
         let store = open(&location, options).await;
         let ctx = context(&store).await;

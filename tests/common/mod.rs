@@ -33,7 +33,7 @@ pub const BASE_VIEWS: [&str; 9] = [
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit};
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::SessionContext;
@@ -145,4 +145,50 @@ pub fn millis(output: &Output, name: &str) -> Vec<Option<i64>> {
         out.extend(as_int.as_primitive::<Int64Type>().iter());
     }
     out
+}
+
+/// A Tokio runtime of its own, as a separate process would have one.
+pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A single integer (such as a count) from SQL.
+pub async fn int(ctx: &SessionContext, query: &str) -> i64 {
+    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
+    let values: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            let col = cast(b.column(0), &DataType::Int64).unwrap();
+            col.as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.expect("non-null"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(values.len(), 1, "{query} returned {values:?}");
+    values[0]
+}
+
+/// `SELECT count(*) FROM <from_where>`.
+pub async fn count(ctx: &SessionContext, from_where: &str) -> i64 {
+    int(ctx, &format!("SELECT count(*) FROM {from_where}")).await
+}
+
+/// The first column of a query as f64s, exactly (no text round trip).
+pub async fn floats(ctx: &SessionContext, query: &str) -> Vec<f64> {
+    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
+    batches
+        .iter()
+        .flat_map(|b| {
+            let col = cast(b.column(0), &DataType::Float64).unwrap();
+            col.as_primitive::<Float64Type>()
+                .iter()
+                .map(|v| v.expect("non-null"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
