@@ -2130,6 +2130,27 @@ async fn experiments_search() {
     assert_eq!(column(&second, "name"), ["vision-sweep", "Default"]);
     assert_eq!(column(&second, "next_page_token"), ["NULL", "NULL"]);
 
+    // The table form: (filter, order_by, max_results, view_type), lists as
+    // SQL arrays or JSON text, NULL for the default.
+    for (sql, expected) in [
+        (
+            "SELECT name FROM search_experiments('name LIKE ''vision%''', ['name DESC'])",
+            &["vision-sweep", "vision-eval"][..],
+        ),
+        (
+            "SELECT name FROM search_experiments('', '[\"name\"]', 2, 'ALL')",
+            &["Default", "Scratch"][..],
+        ),
+        (
+            "SELECT count(*) AS n FROM search_experiments('tags.team = ''cv''', NULL, NULL, NULL)",
+            &["2"][..],
+        ),
+    ] {
+        let output = ok(s, sql).await;
+        let first = output.schema.field(0).name().clone();
+        assert_eq!(column(&output, &first), expected, "{sql}");
+    }
+
     let bad = misreported(
         s,
         "EXEC experiments.search @filter='name LIKE'",
