@@ -1774,4 +1774,61 @@ mod regressions {
             "EXEC runs.update @run_id='r1' @end_time={TOO_LATE}"
         ));
     }
+
+    /// Found by `bodies_execute_or_fail_as_invalid`: a time past chrono's last
+    /// year (about 262,000 AD) but inside microseconds failed a cast inside
+    /// DataFusion with INTERNAL_ERROR. Bulk changes take any in-range time.
+    #[test]
+    fn bulk_times_beyond_chrono_years() {
+        let far_future: i64 = 8_210_266_876_800_000;
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let store = Store::open("memory://").await.unwrap();
+            let session = store.session().await.unwrap();
+            session
+                .execute("EXEC runs.create @run_id='r1'")
+                .await
+                .unwrap();
+            let count = |statement: String| {
+                let session = session.clone();
+                async move {
+                    use datafusion::arrow::{array::AsArray, compute::cast, datatypes};
+                    let output = session.execute(&statement).await.unwrap();
+                    let column = output.batches[0].column(0);
+                    let column = cast(column, &datatypes::DataType::Int64).unwrap();
+                    column.as_primitive::<datatypes::Int64Type>().value(0)
+                }
+            };
+            assert_eq!(
+                count(format!(
+                    "EXEC runs.delete_bulk @experiment_id='0' @max_timestamp_millis={far_future}"
+                ))
+                .await,
+                1
+            );
+            assert_eq!(
+                count(format!(
+                    "EXEC runs.restore_bulk @experiment_id='0' @min_timestamp_millis={far_future}"
+                ))
+                .await,
+                0
+            );
+            let error = session
+                .execute(&format!(
+                    "EXEC runs.restore_bulk @experiment_id='0' @min_timestamp_millis={TOO_LATE}"
+                ))
+                .await
+                .unwrap_err();
+            assert_eq!(error.code(), ErrorCode::InvalidParameterValue, "{error}");
+            session
+                .execute("EXEC store.gc @older_than='99999999999d'")
+                .await
+                .unwrap();
+            assert_eq!(
+                count("SELECT count(*) FROM runs WHERE run_id = 'r1'".into()).await,
+                1,
+                "a cutoff before the epoch collects nothing"
+            );
+        });
+    }
 }

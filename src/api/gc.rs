@@ -8,7 +8,7 @@ use crate::error::{Result, RunqlError};
 use crate::model::validation::validate_run_id;
 use crate::model::{DEFAULT_EXPERIMENT_ID, LifecycleStage, now_millis};
 use crate::store::Store;
-use crate::store::schema::RawTable;
+use crate::store::schema::{RawTable, timestamp_scalar};
 
 /// What to collect. With nothing set, every deleted run and experiment goes.
 #[derive(Debug, Clone, Default)]
@@ -61,7 +61,11 @@ impl Store {
         // Writes a crashed writer left half-done are finished first, so their
         // files are referenced, not orphans.
         self.recover_intents().await?;
-        let cutoff = now_millis() - options.older_than_millis.unwrap_or(0);
+        // Stored times are never negative, so a cutoff before the epoch selects
+        // nothing; clamping keeps a huge `older_than` inside the timestamp range.
+        let cutoff = timestamp_scalar(
+            (now_millis() - options.older_than_millis.unwrap_or(0)).max(-1) * 1000,
+        );
         let selective = !options.run_ids.is_empty() || !options.experiment_ids.is_empty();
 
         let mut experiments = Vec::new();
@@ -78,8 +82,8 @@ impl Store {
             experiments = self
                 .ids(
                     "SELECT experiment_id AS id FROM experiments \
-                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= to_timestamp_millis($1)",
-                    cutoff,
+                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= $1",
+                    cutoff.clone(),
                 )
                 .await?;
         }
@@ -100,7 +104,7 @@ impl Store {
             runs = self
                 .ids(
                     "SELECT run_id AS id FROM runs \
-                     WHERE lifecycle_stage = 'deleted' AND deleted_time <= to_timestamp_millis($1)",
+                     WHERE lifecycle_stage = 'deleted' AND deleted_time <= $1",
                     cutoff,
                 )
                 .await?;
@@ -142,10 +146,8 @@ impl Store {
         Ok(report)
     }
 
-    async fn ids(&self, sql: &str, cutoff: i64) -> Result<Vec<String>> {
-        let batches = self
-            .query(sql, vec![ScalarValue::Int64(Some(cutoff))])
-            .await?;
+    async fn ids(&self, sql: &str, cutoff: ScalarValue) -> Result<Vec<String>> {
+        let batches = self.query(sql, vec![cutoff]).await?;
         Ok(Rows::new(&batches)
             .strings("id")?
             .into_iter()

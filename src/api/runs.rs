@@ -5,15 +5,15 @@ use datafusion::common::ScalarValue;
 use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    MAX_BULK_RUNS, validate_batch_size, validate_experiment_id, validate_max_runs, validate_run_id,
-    validate_run_name, validate_tag, validate_time,
+    MAX_BULK_RUNS, micros_from_millis, validate_batch_size, validate_experiment_id,
+    validate_max_runs, validate_run_id, validate_run_name, validate_tag, validate_time,
 };
 use crate::model::{
     DEFAULT_EXPERIMENT_ID, LifecycleStage, Millis, RUN_NAME_TAG, Run, RunData, RunInfo, RunStatus,
     Tag, USER_TAG, now_millis,
 };
 use crate::store::rows::{self, KeyChange, RunChange};
-use crate::store::schema::RawTable;
+use crate::store::schema::{RawTable, timestamp_scalar};
 use crate::store::{Store, WriteSet};
 
 /// Arguments of [`Store::create_run`]; every field is optional, as in MLflow.
@@ -269,12 +269,12 @@ impl Store {
         max_timestamp_millis: Millis,
         max_runs: Option<i64>,
     ) -> Result<usize> {
-        let candidates = "lifecycle_stage = 'active' AND start_time <= to_timestamp_millis($2) \
+        let candidates = "lifecycle_stage = 'active' AND start_time <= $2 \
                           ORDER BY start_time, run_id";
         self.bulk_lifecycle(
             experiment_id,
             candidates,
-            max_timestamp_millis,
+            ("max_timestamp_millis", max_timestamp_millis),
             max_runs,
             LifecycleStage::Deleted,
         )
@@ -289,12 +289,12 @@ impl Store {
         min_timestamp_millis: Millis,
         max_runs: Option<i64>,
     ) -> Result<usize> {
-        let candidates = "lifecycle_stage = 'deleted' AND deleted_time >= to_timestamp_millis($2) \
+        let candidates = "lifecycle_stage = 'deleted' AND deleted_time >= $2 \
                           ORDER BY deleted_time DESC, run_id";
         self.bulk_lifecycle(
             experiment_id,
             candidates,
-            min_timestamp_millis,
+            ("min_timestamp_millis", min_timestamp_millis),
             max_runs,
             LifecycleStage::Active,
         )
@@ -305,15 +305,17 @@ impl Store {
         &self,
         experiment_id: &str,
         candidates: &str,
-        millis: Millis,
+        (time_name, millis): (&str, Millis),
         max_runs: Option<i64>,
         stage: LifecycleStage,
     ) -> Result<usize> {
         let limit = max_runs.unwrap_or(MAX_BULK_RUNS);
         validate_max_runs(limit)?;
+        validate_time(time_name, millis)?;
+        let time = timestamp_scalar(micros_from_millis(time_name, millis)?);
         self.get_experiment(experiment_id).await?;
         let ids = self
-            .bulk_candidates(candidates, experiment_id, millis, limit)
+            .bulk_candidates(candidates, experiment_id, time, limit)
             .await?;
         self.set_lifecycle(&ids, experiment_id, stage).await?;
         Ok(ids.len())
@@ -323,7 +325,7 @@ impl Store {
         &self,
         condition: &str,
         experiment_id: &str,
-        millis: Millis,
+        time: ScalarValue,
         limit: i64,
     ) -> Result<Vec<String>> {
         let batches = self
@@ -331,10 +333,7 @@ impl Store {
                 &format!(
                     "SELECT run_id FROM runs WHERE experiment_id = $1 AND {condition} LIMIT {limit}"
                 ),
-                vec![
-                    ScalarValue::Utf8(Some(experiment_id.to_string())),
-                    ScalarValue::Int64(Some(millis)),
-                ],
+                vec![ScalarValue::Utf8(Some(experiment_id.to_string())), time],
             )
             .await?;
         Ok(Rows::new(&batches)

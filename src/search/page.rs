@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{format_float, parse_float};
+use crate::store::schema::timestamp_scalar;
 
 const TOKEN_VERSION: u32 = 1;
 
@@ -111,9 +112,7 @@ pub fn decode(token: &str, fingerprint: &str, keys: usize) -> Result<Vec<ScalarV
                     ScalarValue::Float64(Some(parse_float(&text).map_err(|_| invalid())?))
                 }
                 Some(KeyValue::Text(text)) => ScalarValue::Utf8(Some(text)),
-                Some(KeyValue::Micros(t)) => {
-                    ScalarValue::TimestampMicrosecond(Some(t), Some("UTC".into()))
-                }
+                Some(KeyValue::Micros(t)) => timestamp_scalar(t),
             })
         })
         .collect()

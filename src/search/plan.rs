@@ -32,6 +32,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::{Context, Result, RunqlError};
 use crate::model::ViewType;
+use crate::store::schema::timestamp_scalar;
 
 use super::filter::{self, Attribute, Condition, Field, Filter, Target, Test};
 use super::lexer::Comparator;
@@ -504,14 +505,7 @@ fn test(column: Expr, test: &Test) -> Expr {
         Test::Number { op, value } => {
             compare(try_cast(column, DataType::Float64), *op, lit(*value))
         }
-        Test::Time { op, micros } => compare(
-            column,
-            *op,
-            lit(ScalarValue::TimestampMicrosecond(
-                Some(*micros),
-                Some("UTC".into()),
-            )),
-        ),
+        Test::Time { op, micros } => compare(column, *op, lit(timestamp_scalar(*micros))),
         Test::Text { op, value } => compare(column, *op, lit(value.as_str())),
         Test::Like {
             pattern,

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::common::ScalarValue;
 
 /// Every raw table of a store, in the order gc purges them: children before the
 /// runs and experiments they belong to, so an interrupted gc never leaves
@@ -185,4 +186,10 @@ impl RawTable {
 /// Delta's TIMESTAMP: microseconds, UTC. runql stores whole milliseconds in it.
 pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// A value of [`timestamp_type`], for comparing with stored times without a
+/// cast (casts from naive times fail beyond chrono's year range).
+pub fn timestamp_scalar(micros: i64) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
 }
