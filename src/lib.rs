@@ -16,5 +16,5 @@ pub mod store;
 pub mod tables;
 
 pub use error::{ErrorCode, Result, RunqlError};
-pub use store::{CompactionReport, Store, StoreOptions};
+pub use store::{CompactionReport, FORMAT_VERSION, Store, StoreOptions};
 pub use tables::register;

@@ -3792,7 +3792,7 @@ fn locations(c: &mut Corpus, scratch: &Path) {
         "a store of a newer format",
         path("newer-store"),
         INTERNAL,
-        &["format version 2", "upgrade runql"],
+        &["format version 99", "upgrade runql"],
     );
     c.open(
         "a store whose format file is not JSON",
@@ -4101,7 +4101,7 @@ fn write_location_fixtures(scratch: &Path) {
     std::fs::write(scratch.join("plain-file"), b"not a directory").unwrap();
     let newer = scratch.join("newer-store").join("_runql");
     std::fs::create_dir_all(&newer).unwrap();
-    std::fs::write(newer.join("format.json"), br#"{"format_version": 2}"#).unwrap();
+    std::fs::write(newer.join("format.json"), br#"{"format_version": 99}"#).unwrap();
     let corrupt = scratch.join("corrupt-store").join("_runql");
     std::fs::create_dir_all(&corrupt).unwrap();
     std::fs::write(corrupt.join("format.json"), b"{\"format_version\": \"one\"").unwrap();

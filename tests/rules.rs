@@ -1764,10 +1764,23 @@ async fn reopening_and_compaction_change_no_query_result(backend: Backend) {
     for run in &runs_before {
         assert_eq!(&third.get_run(&run.info.run_id).await.unwrap(), run);
     }
-    // Duplicate metric values are folded away in the raw table too.
+    // Duplicate metric values are folded away in the raw table too, and the
+    // latest copies (one per write) down to one per key.
     assert_eq!(
-        count(&ctx3, &format!("raw.metrics WHERE run_id = '{a}'")).await,
+        count(
+            &ctx3,
+            &format!("raw.metrics WHERE run_id = '{a}' AND NOT latest_copy")
+        )
+        .await,
         6
+    );
+    assert_eq!(
+        count(
+            &ctx3,
+            &format!("raw.metrics WHERE run_id = '{a}' AND latest_copy")
+        )
+        .await,
+        2
     );
 
     // The rules still hold on compacted tables.
@@ -1868,6 +1881,65 @@ async fn a_newer_store_format_is_refused_untouched() {
         listing_before,
         "opening wrote to the store"
     );
+}
+
+/// Copies a directory tree (the format-1 fixture into a scratch directory).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `tests/fixtures/format1-store` was written by runql's format 1 (before
+/// metrics carried latest copies). Opening it upgrades it in place: every
+/// answer stays the same, later writes count, and opening again adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_format_1_store_is_upgraded_with_its_answers_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format1-store");
+    copy_tree(&fixture, dir.path());
+    let location = dir.path().to_str().unwrap();
+    let latest = "SELECT run_id, key, CAST(value AS VARCHAR), step, CAST(timestamp AS BIGINT) FROM latest_metrics";
+    let expected_latest = vec![
+        row(&["a1", "acc", "inf", "0", "1000000"]),
+        row(&["a1", "loss", "0.2", "2", "500000"]),
+        row(&["b2", "loss", "NaN", "0", "1000000"]),
+    ];
+    for _ in 0..2 {
+        let store = Store::open(location).await.unwrap();
+        let ctx = context(&store).await;
+        assert_eq!(sorted(&ctx, latest).await, expected_latest);
+        assert_eq!(count(&ctx, "metrics").await, 7);
+        assert_eq!(count(&ctx, "raw.metrics WHERE latest_copy").await, 3);
+    }
+    let format = std::fs::read_to_string(dir.path().join("_runql/format.json")).unwrap();
+    assert!(
+        format.contains(&format!("\"format_version\": {}", runql::FORMAT_VERSION)),
+        "{format}"
+    );
+
+    let store = Store::open(location).await.unwrap();
+    store
+        .log_metric("a1", Metric::new("loss", 0.1, 100, 3))
+        .await
+        .unwrap();
+    let ctx = context(&store).await;
+    assert_eq!(
+        sorted(
+            &ctx,
+            &format!("{latest} WHERE run_id = 'a1' AND key = 'loss'")
+        )
+        .await,
+        vec![row(&["a1", "loss", "0.1", "3", "100000"])]
+    );
+    assert_eq!(count(&ctx, "metrics").await, 8);
 }
 
 /// Every file under `root` with its size, sorted.

@@ -7,18 +7,23 @@
 //! row and the rule, and nothing is written.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::{Stream, StreamExt};
 
 use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    shown, validate_experiment_id, validate_experiment_name, validate_experiment_tag,
-    validate_metric, validate_param, validate_run_id, validate_run_name, validate_tag,
-    validate_time,
+    KeyKind, MAX_DATASET_NAME_LENGTH, shown, validate_experiment_id, validate_experiment_name,
+    validate_experiment_tag, validate_key, validate_length, validate_metric, validate_param,
+    validate_run_id, validate_run_name, validate_tag, validate_time,
 };
 use crate::model::{
     LifecycleStage, Metric, Millis, Param, RUN_NAME_TAG, RunStatus, Tag, now_millis,
 };
-use crate::store::rows::{self, ExperimentChange, KeyChange, RunChange};
+use crate::store::rows::{self, ExperimentChange, KeyChange, MetricArrays, RunChange};
 use crate::store::schema::RawTable;
 use crate::store::{Store, WriteSet};
 
@@ -215,30 +220,18 @@ impl Store {
             .chain(import.metrics.iter().map(|(id, _)| id.as_str()))
             .chain(import.runs.iter().map(|r| r.run_id.as_str()))
             .collect();
-        let stored_runs = self.stored_run_stages(&referenced).await?;
+        let stored_runs = self.stored_runs(&referenced).await?;
         for run in &import.runs {
             if stored_runs.contains_key(run.run_id.as_str()) {
                 return Err(RunqlError::already_exists("run", &run.run_id));
             }
         }
-        let check_owner =
-            |table: &str, row: usize, run_id: &str| -> Result<()> {
-                if new_runs.contains(run_id) {
-                    return Ok(());
-                }
-                match stored_runs.get(run_id).map(|(active, _)| *active) {
-                    Some(true) => Ok(()),
-                    Some(false) => Err(at_row(
-                        table,
-                        row,
-                        RunqlError::invalid(format!(
-                            "run '{run_id}' must be in the 'active' state to be written to"
-                        )),
-                    )),
-                    None => Err(RunqlError::not_found("run", run_id)
-                        .at(format!(" ({table} row {})", row + 1))),
-                }
-            };
+        let check_owner = |table: &str, row: usize, run_id: &str| -> Result<()> {
+            if new_runs.contains(run_id) {
+                return Ok(());
+            }
+            check_writable(&stored_runs, table, row, run_id)
+        };
         for (row, (run_id, _)) in import.params.iter().enumerate() {
             check_owner("params", row, run_id)?;
         }
@@ -250,21 +243,14 @@ impl Store {
         }
 
         // Params: write-once across the import and the store.
-        let existing_runs_with_params: Vec<&str> = import
+        let existing_runs_with_params: HashSet<&str> = import
             .params
             .iter()
             .map(|(id, _)| id.as_str())
             .filter(|id| !new_runs.contains(id))
-            .collect::<HashSet<_>>()
-            .into_iter()
             .collect();
+        let stored_params = self.stored_params(&existing_runs_with_params).await?;
         let mut params: HashMap<(&str, &str), &str> = HashMap::new();
-        let mut stored_params: Vec<(String, Param)> = Vec::new();
-        for run_id in existing_runs_with_params {
-            for param in self.run_params(run_id).await? {
-                stored_params.push((run_id.to_string(), param));
-            }
-        }
         for (run_id, param) in &stored_params {
             params.insert((run_id, &param.key), &param.value);
         }
@@ -412,14 +398,47 @@ impl Store {
         Ok(report)
     }
 
-    /// For each of the given runs in the store: whether it is active, and its experiment.
-    async fn stored_run_stages(
-        &self,
-        run_ids: &HashSet<&str>,
-    ) -> Result<HashMap<String, (bool, String)>> {
+    /// For each of the given runs in the store (every run for `None`): whether
+    /// it is active, and its experiment.
+    async fn stored_runs(&self, run_ids: &HashSet<&str>) -> Result<StoredRuns> {
         if run_ids.is_empty() {
             return Ok(HashMap::new());
         }
+        let mut runs = self.every_stored_run().await?;
+        runs.retain(|id, _| run_ids.contains(id.as_str()));
+        Ok(runs)
+    }
+
+    /// The params of the given runs: a lookup per run for a few runs, one
+    /// scan of every param for many (a bulk load into runs already stored).
+    async fn stored_params(&self, run_ids: &HashSet<&str>) -> Result<Vec<(String, Param)>> {
+        const LOOKUPS_UP_TO: usize = 32;
+        if run_ids.len() <= LOOKUPS_UP_TO {
+            let mut params = Vec::new();
+            for run_id in run_ids {
+                for param in self.run_params(run_id).await? {
+                    params.push((run_id.to_string(), param));
+                }
+            }
+            return Ok(params);
+        }
+        let batches = self
+            .query("SELECT run_id, key, value FROM params", vec![])
+            .await?;
+        let rows = Rows::new(&batches);
+        Ok(rows
+            .strings("run_id")?
+            .into_iter()
+            .zip(rows.strings("key")?)
+            .zip(rows.strings("value")?)
+            .filter_map(|((run_id, key), value)| {
+                let run_id = run_id.filter(|id| run_ids.contains(id.as_str()))?;
+                Some((run_id, Param::new(key?, value?)))
+            })
+            .collect())
+    }
+
+    async fn every_stored_run(&self) -> Result<StoredRuns> {
         let batches = self
             .query(
                 "SELECT run_id, lifecycle_stage, experiment_id FROM runs",
@@ -433,12 +452,167 @@ impl Store {
             .zip(rows.strings("lifecycle_stage")?)
             .zip(rows.strings("experiment_id")?)
             .filter_map(|((id, stage), experiment)| {
-                let id = id?;
                 let active = stage.as_deref() == Some(LifecycleStage::Active.as_str());
-                run_ids
-                    .contains(id.as_str())
-                    .then(|| (id, (active, experiment.unwrap_or_default())))
+                Some((id?, (active, experiment.unwrap_or_default())))
             })
             .collect())
     }
+
+    /// Loads metric values in bulk, streamed batch by batch, in one atomic
+    /// write: the rules are [`Store::import`]'s, checked as the rows stream
+    /// past, and the first bad row fails the load with nothing committed.
+    /// Data files are written as rows arrive, so memory stays flat however
+    /// long the stream; files of a failed load are never referenced, and gc
+    /// deletes them. Returns the number of rows loaded.
+    pub async fn import_metrics(
+        &self,
+        mut batches: impl Stream<Item = Result<MetricColumns>> + Unpin,
+    ) -> Result<usize> {
+        let runs = self.every_stored_run().await?;
+        let table = self.table(RawTable::Metrics);
+        // Encoding Parquet is most of a load's work: values go to one writer
+        // per core, and latest copies to files of their own, which
+        // `latest_metrics` reads alone.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let copies = table.background_files().await?;
+        let mut values = Vec::with_capacity(cores);
+        for _ in 0..cores {
+            values.push(table.background_files().await?);
+        }
+        let mut loaded = 0;
+        let outcome: Result<()> = async {
+            for writer in values.iter().cycle() {
+                let Some(columns) = batches.next().await else {
+                    return Ok(());
+                };
+                let facts = metric_facts(columns?, loaded, &runs)?;
+                loaded += facts.num_rows();
+                copies.write(rows::latest_copies(&facts)?).await?;
+                writer.write(facts).await?;
+            }
+            Ok(())
+        }
+        .await;
+        let mut adds = Vec::new();
+        let mut failure = outcome.err();
+        for writer in std::iter::once(copies).chain(values) {
+            match failure {
+                Some(_) => writer.abort(),
+                None => match writer.finish().await {
+                    Ok(files) => adds.extend(files),
+                    Err(error) => failure = Some(error),
+                },
+            }
+        }
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        table.commit_adds(adds, None).await?;
+        self.auto_compact(&[RawTable::Metrics]).await;
+        Ok(loaded)
+    }
+}
+
+/// Runs of the store by id: whether each is active, and its experiment.
+type StoredRuns = HashMap<String, (bool, String)>;
+
+/// A run that rows of `table` are written to must exist and be active.
+fn check_writable(runs: &StoredRuns, table: &str, row: usize, run_id: &str) -> Result<()> {
+    match runs.get(run_id).map(|(active, _)| *active) {
+        Some(true) => Ok(()),
+        Some(false) => Err(at_row(
+            table,
+            row,
+            RunqlError::invalid(format!(
+                "run '{run_id}' must be in the 'active' state to be written to"
+            )),
+        )),
+        None => Err(RunqlError::not_found("run", run_id).at(format!(" ({table} row {})", row + 1))),
+    }
+}
+
+/// Metric values to load, column by column, as [`Store::import_metrics`]
+/// takes them. A NULL `timestamp` (milliseconds since the epoch) is the time
+/// of loading and a NULL `step` is 0; run_id, key and value must not be NULL.
+pub struct MetricColumns {
+    pub run_id: StringArray,
+    pub key: StringArray,
+    pub value: Float64Array,
+    pub timestamp: Int64Array,
+    pub step: Int64Array,
+    pub dataset_name: StringArray,
+    pub dataset_digest: StringArray,
+    pub model_id: StringArray,
+}
+
+/// Checks a batch of metric values with the single-call rules (rows are
+/// numbered from `first_row`) and encodes them as metric rows.
+fn metric_facts(
+    columns: MetricColumns,
+    first_row: usize,
+    runs: &StoredRuns,
+) -> Result<RecordBatch> {
+    let now = now_millis();
+    let required = |array: &dyn Array, what: &str| -> Result<()> {
+        match array
+            .nulls()
+            .and_then(|nulls| nulls.iter().position(|valid| !valid))
+        {
+            Some(row) => Err(at_row(
+                "metrics",
+                first_row + row,
+                RunqlError::invalid(format!("{what} must not be NULL")),
+            )),
+            None => Ok(()),
+        }
+    };
+    required(&columns.run_id, "run_id")?;
+    required(&columns.key, "key")?;
+    required(&columns.value, "value")?;
+    let timestamps: Int64Array = columns
+        .timestamp
+        .iter()
+        .map(|t| Some(t.unwrap_or(now)))
+        .collect();
+    let steps: Int64Array = columns.step.iter().map(|s| Some(s.unwrap_or(0))).collect();
+    // Loads come grouped by run, and use few keys: each run is checked once
+    // per group of its rows, and each key once per batch.
+    let mut last_run = None;
+    let mut checked_keys: Vec<&str> = Vec::new();
+    for row in 0..columns.run_id.len() {
+        let at = |error| at_row("metrics", first_row + row, error);
+        let (run_id, key) = (columns.run_id.value(row), columns.key.value(row));
+        if !checked_keys.contains(&key) {
+            validate_key(KeyKind::Metric, key).map_err(at)?;
+            // Past a few keys, checking each row is cheaper than searching.
+            if checked_keys.len() < 16 {
+                checked_keys.push(key);
+            }
+        }
+        validate_time("timestamp", timestamps.value(row)).map_err(at)?;
+        for (what, names) in [
+            ("dataset_name", &columns.dataset_name),
+            ("dataset_digest", &columns.dataset_digest),
+            ("model_id", &columns.model_id),
+        ] {
+            if names.is_valid(row) {
+                validate_length(what, names.value(row), MAX_DATASET_NAME_LENGTH).map_err(at)?;
+            }
+        }
+        // Rules that need no reads come first, as in `Store::import`.
+        if last_run != Some(run_id) {
+            check_writable(runs, "metrics", first_row + row, run_id)?;
+            last_run = Some(run_id);
+        }
+    }
+    rows::metric_facts(MetricArrays {
+        run_id: Arc::new(columns.run_id),
+        key: Arc::new(columns.key),
+        value: columns.value,
+        timestamp: timestamps,
+        step: steps,
+        dataset_name: Arc::new(columns.dataset_name),
+        dataset_digest: Arc::new(columns.dataset_digest),
+        model_id: Arc::new(columns.model_id),
+    })
 }

@@ -4,7 +4,8 @@
 //! the same validation and write path as the procedures. One bad row fails
 //! the statement, naming the row and the rule, and nothing is written.
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
+use datafusion::arrow::compute::{cast, concat};
 use datafusion::arrow::datatypes::{
     DataType, Float64Type, Int64Type, TimeUnit, TimestampMillisecondType,
 };
@@ -12,11 +13,12 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::sql::sqlparser::ast::{Insert, ObjectName, ObjectNamePart, Statement, TableObject};
 
+use crate::api::import::MetricColumns;
 use crate::api::read::Rows;
 use crate::api::{Import, ImportExperiment, ImportReport, ImportRun};
 use crate::error::{Context, Result, RunqlError};
 use crate::model::validation::{parse_float, parse_time_micros, shown};
-use crate::model::{DEFAULT_EXPERIMENT_ID, Metric, PARENT_RUN_TAG, RunStatus, Tag, now_millis};
+use crate::model::{DEFAULT_EXPERIMENT_ID, PARENT_RUN_TAG, RunStatus, Tag, now_millis};
 
 /// The tables INSERT writes to, with the columns each accepts (in the order a
 /// column-less INSERT fills them) and which of those are required.
@@ -145,12 +147,14 @@ pub fn plan(statement: &Statement) -> Result<Option<InsertPlan>> {
     }))
 }
 
-/// The source rows, renamed to the INSERT's column list.
+/// The source rows, renamed to the INSERT's column list. Rows are numbered
+/// in messages from `first_row` + 1, as a streamed source arrives in batches.
 struct Source<'a> {
     table: &'static str,
     rows: Rows<'a>,
     columns: &'a [String],
     count: usize,
+    first_row: usize,
 }
 
 impl Source<'_> {
@@ -169,16 +173,46 @@ impl Source<'_> {
         self.strings(name)?
             .into_iter()
             .enumerate()
-            .map(|(row, value)| {
-                value.ok_or_else(|| {
-                    RunqlError::invalid(format!(
-                        "{} row {}: {name} must not be NULL",
-                        self.table,
-                        row + 1
-                    ))
-                })
-            })
+            .map(|(row, value)| value.ok_or_else(|| self.null_in(name, row)))
             .collect()
+    }
+
+    fn null_in(&self, name: &str, row: usize) -> RunqlError {
+        RunqlError::invalid(format!(
+            "{} row {}: {name} must not be NULL",
+            self.table,
+            self.first_row + row + 1
+        ))
+    }
+
+    /// A column as one UTF-8 array, without a string per row (bulk loads).
+    fn text_array(&self, name: &str, required: bool) -> Result<StringArray> {
+        let Some(index) = self.column(name) else {
+            if required && self.count > 0 {
+                return Err(self.null_in(name, 0));
+            }
+            return Ok(StringArray::new_null(self.count));
+        };
+        let mut arrays = Vec::new();
+        for array in self.rows.arrays_at(index)? {
+            arrays.push(
+                cast(&array, &DataType::Utf8)
+                    .context(|| format!("reading {} column {name}", self.table))?,
+            );
+        }
+        let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+        let joined = match refs.as_slice() {
+            [] => StringArray::new_null(0),
+            [one] => one.as_string::<i32>().clone(),
+            many => concat(many)
+                .context(|| format!("reading {} column {name}", self.table))?
+                .as_string::<i32>()
+                .clone(),
+        };
+        if required && let Some(row) = joined.nulls().and_then(|n| n.iter().position(|v| !v)) {
+            return Err(self.null_in(name, row));
+        }
+        Ok(joined)
     }
 
     /// Whole numbers: integers, floats without a fraction, or text that
@@ -278,7 +312,7 @@ impl Source<'_> {
                         return Err(RunqlError::invalid(format!(
                             "{} row {}: {name} must be {expected}, got {}",
                             self.table,
-                            out.len() + 1,
+                            self.first_row + out.len() + 1,
                             shown(&value.to_string())
                         )));
                     }
@@ -313,31 +347,82 @@ fn whole_number(value: &ScalarValue) -> Option<i64> {
     }
 }
 
-/// Turns the source rows into an import for the target table.
+impl InsertPlan {
+    /// The source rows in `batches` under the INSERT's column names; the
+    /// source must fill the named columns exactly, or a prefix of them all.
+    fn source<'a>(
+        &'a self,
+        batches: &'a [RecordBatch],
+        source_columns: usize,
+        first_row: usize,
+    ) -> Result<Source<'a>> {
+        let fits = if self.named_columns {
+            source_columns == self.columns.len()
+        } else {
+            source_columns <= self.columns.len()
+        };
+        if !fits {
+            return Err(RunqlError::invalid(format!(
+                "INSERT INTO {} has {} columns to fill but the source has {source_columns}",
+                self.table,
+                self.columns.len(),
+            )));
+        }
+        let rows = Rows::new(batches);
+        Ok(Source {
+            table: self.table,
+            count: rows.len(),
+            rows,
+            columns: &self.columns[..source_columns.min(self.columns.len())],
+            first_row,
+        })
+    }
+
+    /// Whether this INSERT loads metrics, which stream (see [`metric_columns`]).
+    pub fn loads_metrics(&self) -> bool {
+        self.table == "metrics"
+    }
+}
+
+/// One batch of an `INSERT INTO metrics` source as metric columns; its rows
+/// are numbered from `first_row` + 1 in messages. `source_columns` is the
+/// source's width, from its schema.
+pub fn metric_columns(
+    plan: &InsertPlan,
+    batch: &RecordBatch,
+    source_columns: usize,
+    first_row: usize,
+) -> Result<MetricColumns> {
+    let batches = std::slice::from_ref(batch);
+    let source = plan.source(batches, source_columns, first_row)?;
+    let (run_id, key) = (
+        source.text_array("run_id", true)?,
+        source.text_array("key", true)?,
+    );
+    let value: Float64Array = source.floats("value")?.into_iter().collect();
+    if let Some(row) = value.nulls().and_then(|n| n.iter().position(|v| !v)) {
+        return Err(source.null_in("value", row));
+    }
+    Ok(MetricColumns {
+        run_id,
+        key,
+        value,
+        timestamp: source.millis("timestamp")?.into_iter().collect(),
+        step: source.ints("step")?.into_iter().collect(),
+        dataset_name: source.text_array("dataset_name", false)?,
+        dataset_digest: source.text_array("dataset_digest", false)?,
+        model_id: source.text_array("model_id", false)?,
+    })
+}
+
+/// Turns the source rows into an import for the target table (not metrics,
+/// which stream through [`metric_columns`]).
 pub fn to_import(plan: &InsertPlan, batches: &[RecordBatch]) -> Result<Import> {
-    let rows = Rows::new(batches);
-    let count = rows.len();
     let source_columns = batches
         .first()
         .map_or(plan.columns.len(), |b| b.num_columns());
-    let fits = if plan.named_columns {
-        source_columns == plan.columns.len()
-    } else {
-        source_columns <= plan.columns.len()
-    };
-    if !fits {
-        return Err(RunqlError::invalid(format!(
-            "INSERT INTO {} has {} columns to fill but the source has {source_columns}",
-            plan.table,
-            plan.columns.len(),
-        )));
-    }
-    let source = Source {
-        table: plan.table,
-        rows,
-        columns: &plan.columns[..source_columns.min(plan.columns.len())],
-        count,
-    };
+    let source = plan.source(batches, source_columns, 0)?;
+    let count = source.count;
     let mut import = Import::default();
     let key_values = |source: &Source| -> Result<Vec<(String, Tag)>> {
         let owner = if source.table == "experiment_tags" {
@@ -359,35 +444,6 @@ pub fn to_import(plan: &InsertPlan, batches: &[RecordBatch]) -> Result<Import> {
         "params" => import.params = key_values(&source)?,
         "tags" => import.tags = key_values(&source)?,
         "experiment_tags" => import.experiment_tags = key_values(&source)?,
-        "metrics" => {
-            let run_ids = source.required_strings("run_id")?;
-            let keys = source.required_strings("key")?;
-            let values = source.floats("value")?;
-            let (times, steps) = (source.millis("timestamp")?, source.ints("step")?);
-            let (names, digests, models) = (
-                source.strings("dataset_name")?,
-                source.strings("dataset_digest")?,
-                source.strings("model_id")?,
-            );
-            let now = now_millis();
-            for (row, (run_id, key)) in run_ids.into_iter().zip(keys).enumerate() {
-                let value = values[row].ok_or_else(|| {
-                    RunqlError::invalid(format!("metrics row {}: value must not be NULL", row + 1))
-                })?;
-                import.metrics.push((
-                    run_id,
-                    Metric {
-                        key,
-                        value,
-                        timestamp: times[row].unwrap_or(now),
-                        step: steps[row].unwrap_or(0),
-                        dataset_name: names[row].clone(),
-                        dataset_digest: digests[row].clone(),
-                        model_id: models[row].clone(),
-                    },
-                ));
-            }
-        }
         "runs" => {
             let ids = source.strings("run_id")?;
             let (names, experiments, users) = (

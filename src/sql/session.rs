@@ -20,6 +20,7 @@ use datafusion::common::ScalarValue;
 use datafusion::execution::context::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::variable::{VarProvider, VarType};
+use futures::StreamExt;
 use parking_lot::RwLock;
 use serde_json::{Map, Value};
 
@@ -295,10 +296,28 @@ impl Session {
 
     async fn insert(&self, plan: insert::InsertPlan) -> Result<Output> {
         let frame = self.ctx.sql(&plan.source_sql).await.map_err(sql_error)?;
-        let batches = frame.collect().await.map_err(sql_error)?;
-        let import = insert::to_import(&plan, &batches)?;
-        let report = self.store.import(import).await?;
-        let batch = procedures::result::count("count", insert::written(plan.table, &report))?;
+        let written = if plan.loads_metrics() {
+            // Metric loads can be far larger than memory: they stream.
+            let source_columns = frame.schema().fields().len();
+            let mut first_row = 0;
+            let batches = frame
+                .execute_stream()
+                .await
+                .map_err(sql_error)?
+                .map(|batch| {
+                    let batch = batch.map_err(sql_error)?;
+                    let columns = insert::metric_columns(&plan, &batch, source_columns, first_row);
+                    first_row += batch.num_rows();
+                    columns
+                });
+            self.store.import_metrics(batches).await?
+        } else {
+            let batches = frame.collect().await.map_err(sql_error)?;
+            let import = insert::to_import(&plan, &batches)?;
+            let report = self.store.import(import).await?;
+            insert::written(plan.table, &report)
+        };
+        let batch = procedures::result::count("count", written)?;
         Ok(Output::of(batch))
     }
 }

@@ -39,8 +39,13 @@ use rows::ExperimentChange;
 use schema::RawTable;
 use table::ChangeTable;
 
-/// The format this runql writes. Opening a store with a higher number fails.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this runql writes. Opening a store with a higher number fails;
+/// a lower one is upgraded in place.
+///
+/// - 1: the first format.
+/// - 2: metrics carry `latest_copy` rows (see `schema.rs`), which
+///   `latest_metrics` reads instead of the whole history.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Tuning for a store handle. Every option has a documented default.
 #[derive(Debug, Clone)]
@@ -210,7 +215,10 @@ impl Store {
                 query_ctx: tokio::sync::OnceCell::new(),
             }),
         };
-        if existing_format.is_none() {
+        if existing_format == Some(1) {
+            store.add_latest_copies().await?;
+        }
+        if existing_format != Some(FORMAT_VERSION) {
             let body = serde_json::to_vec_pretty(&FormatFile {
                 format_version: FORMAT_VERSION,
             })
@@ -227,6 +235,21 @@ impl Store {
         }
         store.recover_intents().await?;
         Ok(store)
+    }
+
+    /// Upgrades a format-1 store: adds the `latest_copy` column to metrics and
+    /// writes the copies of each run's latest values. Safe to repeat after a
+    /// crash or to run twice at once: extra copies change no answer.
+    async fn add_latest_copies(&self) -> Result<()> {
+        let metrics = self.table(RawTable::Metrics);
+        metrics.add_missing_columns().await?;
+        let history = self.query("SELECT * FROM raw.metrics", vec![]).await?;
+        let schema = RawTable::Metrics.schema();
+        let facts = datafusion::arrow::compute::concat_batches(&schema, &history)
+            .context(|| "reading metrics to upgrade the store".to_string())?;
+        let mut write = WriteSet::new();
+        write.add(RawTable::Metrics, rows::latest_copies(&facts)?);
+        self.write(write).await
     }
 
     /// MLflow's experiment `0`, "Default", which exists from the start.
@@ -391,7 +414,7 @@ impl Store {
     /// already committed, so a failed compaction (typically a concurrent compaction
     /// of the same files winning) must not turn it into a reported failure. A failed
     /// compaction commits nothing, and the next write tries again.
-    async fn auto_compact(&self, touched: &[RawTable]) {
+    pub(crate) async fn auto_compact(&self, touched: &[RawTable]) {
         let threshold = self.inner.options.auto_compact_files;
         if threshold == 0 {
             return;

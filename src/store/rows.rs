@@ -1,17 +1,21 @@
 //! Encoding typed changes as Arrow batches in the raw tables' schemas.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
+    TimestampMicrosecondArray, UInt32Array,
 };
+use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use crate::error::{Context, Result};
+use crate::error::{Context, Result, RunqlError};
 use crate::model::validation::micros_from_millis;
 use crate::model::{DatasetInput, LifecycleStage, Metric, Millis, ModelLink};
 use crate::store::clock::Clock;
-use crate::store::schema::RawTable;
+use crate::store::schema::{LATEST_COPY, RawTable};
 
 /// A change to an experiment: `None` fields are left as they are.
 #[derive(Debug, Clone, Default)]
@@ -149,29 +153,96 @@ fn canonical(value: f64) -> f64 {
     }
 }
 
-/// Metric rows, each with the run it belongs to.
+/// Metric rows, each with the run it belongs to, followed by their latest copies.
 pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
+    let facts = metric_facts(MetricArrays {
+        run_id: text(entries.iter().map(|(run_id, _)| Some(*run_id))),
+        key: text(entries.iter().map(|(_, m)| Some(m.key.as_str()))),
+        value: entries.iter().map(|(_, m)| Some(m.value)).collect(),
+        timestamp: entries.iter().map(|(_, m)| Some(m.timestamp)).collect(),
+        step: entries.iter().map(|(_, m)| Some(m.step)).collect(),
+        dataset_name: text(entries.iter().map(|(_, m)| m.dataset_name.as_deref())),
+        dataset_digest: text(entries.iter().map(|(_, m)| m.dataset_digest.as_deref())),
+        model_id: text(entries.iter().map(|(_, m)| m.model_id.as_deref())),
+    })?;
+    let copies = latest_copies(&facts)?;
+    concat_batches(&RawTable::Metrics.schema(), [&facts, &copies])
+        .context(|| "encoding metric rows".to_string())
+}
+
+/// Checked metric values, column by column: run_id and key are UTF-8 and not
+/// NULL, `timestamp` is milliseconds since the epoch and in range, and no
+/// value or step is NULL.
+pub struct MetricArrays {
+    pub run_id: ArrayRef,
+    pub key: ArrayRef,
+    pub value: Float64Array,
+    pub timestamp: Int64Array,
+    pub step: Int64Array,
+    pub dataset_name: ArrayRef,
+    pub dataset_digest: ArrayRef,
+    pub model_id: ArrayRef,
+}
+
+/// Metric value rows (not copies) in the metrics table's schema.
+pub fn metric_facts(arrays: MetricArrays) -> Result<RecordBatch> {
+    let rows = arrays.value.len();
+    let values: Float64Array = arrays.value.iter().map(|v| v.map(canonical)).collect();
     let columns = vec![
-        text(entries.iter().map(|(run_id, _)| Some(*run_id))),
-        text(entries.iter().map(|(_, m)| Some(m.key.as_str()))),
-        Arc::new(
-            entries
-                .iter()
-                .map(|(_, m)| Some(canonical(m.value)))
-                .collect::<Float64Array>(),
-        ) as ArrayRef,
-        times("timestamp", entries.iter().map(|(_, m)| Some(m.timestamp)))?,
-        Arc::new(
-            entries
-                .iter()
-                .map(|(_, m)| Some(m.step))
-                .collect::<Int64Array>(),
-        ),
-        text(entries.iter().map(|(_, m)| m.dataset_name.as_deref())),
-        text(entries.iter().map(|(_, m)| m.dataset_digest.as_deref())),
-        text(entries.iter().map(|(_, m)| m.model_id.as_deref())),
+        arrays.run_id,
+        arrays.key,
+        Arc::new(values) as ArrayRef,
+        times("timestamp", arrays.timestamp.iter())?,
+        Arc::new(arrays.step),
+        arrays.dataset_name,
+        arrays.dataset_digest,
+        arrays.model_id,
+        Arc::new(BooleanArray::from(vec![false; rows])),
     ];
     batch(RawTable::Metrics, columns)
+}
+
+/// Copies of the latest value per (run, key) among metric `facts`, marked as
+/// copies. MLflow's rule: the maximum by (step, timestamp, value), NaN above
+/// every number, as `views.sql` orders them.
+pub fn latest_copies(facts: &RecordBatch) -> Result<RecordBatch> {
+    let what = || "finding the latest metric values".to_string();
+    let column = |name: &str| {
+        facts
+            .column_by_name(name)
+            .ok_or_else(|| RunqlError::internal(what(), format!("no column {name}")))
+    };
+    let (run_ids, keys) = (
+        column("run_id")?.as_string::<i32>(),
+        column("key")?.as_string::<i32>(),
+    );
+    let values = column("value")?.as_primitive::<Float64Type>();
+    let times = column("timestamp")?.as_primitive::<TimestampMicrosecondType>();
+    let steps = column("step")?.as_primitive::<Int64Type>();
+    let rank = |row: usize| (steps.value(row), times.value(row), values.value(row));
+    let mut latest: HashMap<(&str, &str), usize> = HashMap::with_capacity(facts.num_rows() / 4);
+    for row in 0..facts.num_rows() {
+        latest
+            .entry((run_ids.value(row), keys.value(row)))
+            .and_modify(|best| {
+                let (step, time, value) = rank(row);
+                let (best_step, best_time, best_value) = rank(*best);
+                let newer = (step, time)
+                    .cmp(&(best_step, best_time))
+                    .then(value.total_cmp(&best_value));
+                if newer.is_gt() {
+                    *best = row;
+                }
+            })
+            .or_insert(row);
+    }
+    let mut rows: Vec<u32> = latest.into_values().map(|row| row as u32).collect();
+    rows.sort_unstable();
+    let copies = take_record_batch(facts, &UInt32Array::from(rows)).context(what)?;
+    let mut columns = copies.columns().to_vec();
+    let flag = facts.schema().index_of(LATEST_COPY).context(what)?;
+    columns[flag] = Arc::new(BooleanArray::from(vec![true; copies.num_rows()]));
+    RecordBatch::try_new(facts.schema(), columns).context(what)
 }
 
 pub fn inputs(run_id: &str, inputs: &[DatasetInput]) -> Result<RecordBatch> {

@@ -83,10 +83,19 @@ impl RawTable {
         }
     }
 
-    /// Columns compaction sorts by, so files cluster by owner and point queries skip files.
-    pub fn sort_columns(self) -> &'static [&'static str] {
+    /// The order compaction writes rows in, so files and pages cluster and
+    /// queries skip them by their statistics. Metrics put the latest copies
+    /// first, apart from the history, then cluster by key and run: the
+    /// selective filters of latest-value and history queries.
+    pub fn sort_order(self) -> &'static [&'static str] {
         match self {
-            RawTable::Metrics => &["run_id", "key", "step", "timestamp"],
+            RawTable::Metrics => &[
+                "latest_copy DESC NULLS LAST",
+                "key",
+                "run_id",
+                "step",
+                "timestamp",
+            ],
             RawTable::Experiments | RawTable::ExperimentTags => &["experiment_id"],
             _ => &["run_id"],
         }
@@ -161,6 +170,11 @@ impl RawTable {
                 text("dataset_name", true),
                 text("dataset_digest", true),
                 text("model_id", true),
+                // True on a copy of the latest value among rows written together,
+                // kept so `latest_metrics` reads these few rows, not the history.
+                // Copies are not values: `metrics` leaves them out. NULL (rows of
+                // stores from before copies existed) means false.
+                Field::new(LATEST_COPY, DataType::Boolean, true),
             ],
             RawTable::Inputs => vec![
                 text("run_id", false),
@@ -182,6 +196,9 @@ impl RawTable {
         Arc::new(Schema::new(fields))
     }
 }
+
+/// The metrics column that marks latest copies (see [`RawTable::schema`]).
+pub const LATEST_COPY: &str = "latest_copy";
 
 /// Delta's TIMESTAMP: microseconds, UTC. runql stores whole milliseconds in it.
 pub fn timestamp_type() -> DataType {

@@ -13,8 +13,11 @@ use std::sync::{Arc, OnceLock};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder};
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use deltalake::DeltaTable;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
@@ -114,16 +117,85 @@ impl ChangeTable {
         self.kind
     }
 
+    /// Adds the columns of runql's schema that the table lacks (a store an
+    /// older runql wrote); existing rows read them as NULL. Returns how many.
+    pub async fn add_missing_columns(&self) -> Result<usize> {
+        let what = || format!("adding columns to table {}", self.kind.name());
+        let mut current = self.table.lock().await;
+        current.update_incremental(None).await.context(what)?;
+        let wanted: StructType = self
+            .kind
+            .schema()
+            .as_ref()
+            .try_into_kernel()
+            .context(what)?;
+        let existing = current.snapshot().context(what)?.schema();
+        let missing: Vec<_> = wanted
+            .fields()
+            .filter(|field| existing.field(field.name()).is_none())
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let added = missing.len();
+        *current = current
+            .clone()
+            .add_columns()
+            .with_fields(missing)
+            .await
+            .context(what)?;
+        Ok(added)
+    }
+
+    /// A writer of data files for this table, as runql lays them out; nothing
+    /// it writes is visible until its files are committed.
+    pub async fn file_writer(&self) -> Result<RecordBatchWriter> {
+        let table = self.table.lock().await;
+        file_writer(&table, self.kind)
+    }
+
     /// Writes `batches` as data files without committing them, returning their Add actions.
     pub async fn stage(&self, batches: Vec<RecordBatch>) -> Result<Vec<Add>> {
-        let what = || format!("writing data files for table {}", self.kind.name());
-        let mut writer = {
-            let table = self.table.lock().await;
-            RecordBatchWriter::for_table(&table).context(what)?
-        };
+        let mut writer = self.file_writer().await?;
         for batch in batches {
-            writer.write(batch).await.context(what)?;
+            self.write_files(&mut writer, batch).await?;
         }
+        self.finish_files(writer).await
+    }
+
+    /// A file writer on a task of its own, so encoding Parquet overlaps
+    /// reading and checking the rows that follow.
+    pub async fn background_files(&self) -> Result<BackgroundFiles> {
+        let mut writer = self.file_writer().await?;
+        let kind = self.kind;
+        let (sender, mut rows) = tokio::sync::mpsc::channel::<RecordBatch>(2);
+        let task = tokio::spawn(async move {
+            let what = || format!("writing data files for table {}", kind.name());
+            while let Some(batch) = rows.recv().await {
+                if let Err(error) = writer.write(batch).await {
+                    writer.reset();
+                    return Err(RunqlError::internal(what(), error));
+                }
+            }
+            writer.flush().await.context(what)
+        });
+        Ok(BackgroundFiles { sender, task })
+    }
+
+    /// Writes rows into the data files of `writer`.
+    pub async fn write_files(
+        &self,
+        writer: &mut RecordBatchWriter,
+        rows: RecordBatch,
+    ) -> Result<()> {
+        let what = || format!("writing data files for table {}", self.kind.name());
+        writer.write(rows).await.context(what)
+    }
+
+    /// Closes the data files of `writer`, returning their Add actions to commit.
+    pub async fn finish_files(&self, mut writer: RecordBatchWriter) -> Result<Vec<Add>> {
+        let what = || format!("writing data files for table {}", self.kind.name());
         writer.flush().await.context(what)
     }
 
@@ -243,10 +315,23 @@ impl ChangeTable {
         if files.len() <= 1 && self.kind.fold_rule() == FoldRule::Distinct {
             return Ok((files.len(), files.len()));
         }
-        let folded = fold_table(&table, self.kind, fold_sql).await?;
-        let mut writer = RecordBatchWriter::for_table(&table).context(what)?;
-        for batch in folded {
-            writer.write(batch).await.context(what)?;
+        let mut writer = file_writer(&table, self.kind)?;
+        let mut folded = fold_table(&table, self.kind, fold_sql).await?;
+        let schema = self.kind.schema();
+        while let Some(batch) = folded.try_next().await.context(what)? {
+            // The scan reads strings as views; the table stores plain UTF-8.
+            let columns = schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(field, column)| cast(column, field.data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .context(what)?;
+            let batch = RecordBatch::try_new(schema.clone(), columns).context(what)?;
+            if let Err(error) = writer.write(batch).await {
+                writer.reset();
+                return Err(RunqlError::internal(what(), error));
+            }
         }
         let adds = writer.flush().await.context(what)?;
         let files_after = adds.len();
@@ -349,14 +434,76 @@ async fn scan_provider(table: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
         .context(|| "building a table scan".to_string())
 }
 
-/// Runs the table's fold view over exactly the given table state.
+/// Data files being written on a task of their own (see
+/// [`ChangeTable::background_files`]); nothing is visible until committed.
+pub struct BackgroundFiles {
+    sender: tokio::sync::mpsc::Sender<RecordBatch>,
+    task: tokio::task::JoinHandle<Result<Vec<Add>>>,
+}
+
+impl BackgroundFiles {
+    /// Queues rows for writing; waits only while the writer is behind.
+    pub async fn write(&self, rows: RecordBatch) -> Result<()> {
+        if self.sender.send(rows).await.is_err() {
+            // The writer stopped early: `finish` reports why.
+            return Err(RunqlError::internal(
+                "writing data files",
+                "the file writer stopped",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Closes the files, returning their Add actions to commit.
+    pub async fn finish(self) -> Result<Vec<Add>> {
+        drop(self.sender);
+        self.task
+            .await
+            .map_err(|e| RunqlError::internal("writing data files", e))?
+    }
+
+    /// Stops writing; files already written stay unreferenced until gc.
+    pub fn abort(self) {
+        self.task.abort();
+    }
+}
+
+/// Data files of at most this size (compressed), so a big load or compaction
+/// leaves several files that queries can skip by their statistics.
+const TARGET_FILE_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Rows per Parquet row group: small enough that point queries (one run's
+/// history) read a little of a big file.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Memory a compaction may hold before its sort and deduplication spill to
+/// disk, so folding a large table stays within a small machine's memory.
+const COMPACTION_MEMORY_BYTES: usize = 512 * 1024 * 1024;
+
+fn file_writer(table: &DeltaTable, kind: RawTable) -> Result<RecordBatchWriter> {
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build();
+    Ok(RecordBatchWriter::for_table(table)
+        .context(|| format!("writing data files for table {}", kind.name()))?
+        .with_writer_properties(properties)
+        .with_target_file_size(TARGET_FILE_BYTES))
+}
+
+/// Runs the table's fold view over exactly the given table state, as a stream
+/// in the table's sort order.
 async fn fold_table(
     table: &DeltaTable,
     kind: RawTable,
     fold_sql: &str,
-) -> Result<Vec<RecordBatch>> {
+) -> Result<SendableRecordBatchStream> {
     let what = || format!("folding table {}", kind.name());
-    let ctx = SessionContext::new();
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(COMPACTION_MEMORY_BYTES, 1.0)
+        .build_arc()
+        .context(what)?;
+    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     ctx.sql("CREATE SCHEMA raw").await.context(what)?;
     let provider = scan_provider(table).await?;
     ctx.register_table(format!("raw.{}", kind.name()), provider)
@@ -376,24 +523,8 @@ async fn fold_table(
         "SELECT {} FROM fold.{} ORDER BY {}",
         columns.join(", "),
         kind.name(),
-        kind.sort_columns().join(", ")
+        kind.sort_order().join(", ")
     );
     let frame = ctx.sql(&query).await.context(what)?;
-    let stream = frame.execute_stream().await.context(what)?;
-    let batches: Vec<RecordBatch> = stream.try_collect().await.context(what)?;
-    // The scan reads strings as views; the table stores plain UTF-8.
-    let schema = kind.schema();
-    batches
-        .iter()
-        .map(|batch| {
-            let columns = schema
-                .fields()
-                .iter()
-                .zip(batch.columns())
-                .map(|(field, column)| cast(column, field.data_type()))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .context(what)?;
-            RecordBatch::try_new(schema.clone(), columns).context(what)
-        })
-        .collect()
+    frame.execute_stream().await.context(what)
 }

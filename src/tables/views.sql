@@ -3,11 +3,18 @@
 -- runql registers these in DataFusion, compaction writes the fold.* views back
 -- as the tables' new contents, and other engines (DuckDB, Spark, Trino, Polars) run them
 -- unchanged over the raw Delta tables registered as raw.<table>.
--- Written in the SQL that DataFusion and DuckDB share: `first_value(x IGNORE NULLS)`
--- puts IGNORE NULLS inside the parentheses (Spark spells it first_value(x, true)).
+-- Written in the SQL that DataFusion and DuckDB share: struct literals {'k': v},
+-- field access s['k'], min/max over structs (Spark spells the struct
+-- named_struct('k', v) and the access s.k).
 --
 -- Ordering: a row with a higher (seq, writer_id) is newer. NULL in a change row
 -- means "this row does not set that field"; a NULL tag value is a deletion.
+--
+-- "The newest row" is max({'seq': seq, 'writer_id': writer_id, 'value': …})
+-- grouped by key: structs compare field by field, and (seq, writer_id) is
+-- unique, so the maximum is the newest row's value. Grouping is a hash
+-- aggregate, many times faster than row_number() over a window with one
+-- partition per key, and filters on the grouped columns reach the scan.
 
 CREATE SCHEMA IF NOT EXISTS fold;
 
@@ -42,13 +49,12 @@ FROM (
 WHERE row_rank IN (name_rank, artifact_location_rank, lifecycle_stage_rank, creation_time_rank, last_update_time_rank);
 
 CREATE VIEW fold.experiment_tags AS
-SELECT experiment_id, key, value, seq, writer_id
+SELECT experiment_id, key, latest['value'] AS value, latest['seq'] AS seq, latest['writer_id'] AS writer_id
 FROM (
-  SELECT experiment_id, key, value, seq, writer_id,
-         row_number() OVER (PARTITION BY experiment_id, key ORDER BY seq DESC, writer_id DESC) AS row_rank
+  SELECT experiment_id, key, max({'seq': seq, 'writer_id': writer_id, 'value': value}) AS latest
   FROM raw.experiment_tags
-) changes
-WHERE row_rank = 1;
+  GROUP BY experiment_id, key
+) changes;
 
 CREATE VIEW fold.runs AS
 SELECT run_id,
@@ -81,27 +87,41 @@ WHERE row_rank IN (run_name_rank, user_id_rank, status_rank, start_time_rank, en
 
 -- Params are write-once: the earliest row wins.
 CREATE VIEW fold.params AS
-SELECT run_id, key, value, seq, writer_id
+SELECT run_id, key, earliest['value'] AS value, earliest['seq'] AS seq, earliest['writer_id'] AS writer_id
 FROM (
-  SELECT run_id, key, value, seq, writer_id,
-         row_number() OVER (PARTITION BY run_id, key ORDER BY seq ASC, writer_id ASC) AS row_rank
+  SELECT run_id, key, min({'seq': seq, 'writer_id': writer_id, 'value': value}) AS earliest
   FROM raw.params
-) changes
-WHERE row_rank = 1;
+  GROUP BY run_id, key
+) changes;
 
 CREATE VIEW fold.tags AS
-SELECT run_id, key, value, seq, writer_id
+SELECT run_id, key, latest['value'] AS value, latest['seq'] AS seq, latest['writer_id'] AS writer_id
 FROM (
-  SELECT run_id, key, value, seq, writer_id,
-         row_number() OVER (PARTITION BY run_id, key ORDER BY seq DESC, writer_id DESC) AS row_rank
+  SELECT run_id, key, max({'seq': seq, 'writer_id': writer_id, 'value': value}) AS latest
   FROM raw.tags
-) changes
-WHERE row_rank = 1;
+  GROUP BY run_id, key
+) changes;
 
 -- Metric values are facts: an exact repeat (a retried batch) is one value.
+-- Rows with latest_copy are copies of each write's latest value per run and
+-- key (see latest_metrics); folding keeps the latest of them.
 CREATE VIEW fold.metrics AS
-SELECT DISTINCT run_id, key, value, timestamp, step, dataset_name, dataset_digest, model_id
-FROM raw.metrics;
+SELECT DISTINCT run_id, key, value, timestamp, step, dataset_name, dataset_digest, model_id,
+       false AS latest_copy
+FROM raw.metrics
+WHERE latest_copy IS NOT TRUE
+UNION ALL
+SELECT run_id, key, latest['value'] AS value, latest['timestamp'] AS timestamp, latest['step'] AS step,
+       latest['dataset_name'] AS dataset_name, latest['dataset_digest'] AS dataset_digest,
+       latest['model_id'] AS model_id, true AS latest_copy
+FROM (
+  SELECT run_id, key,
+         max({'step': step, 'timestamp': timestamp, 'value': value, 'dataset_name': dataset_name,
+              'dataset_digest': dataset_digest, 'model_id': model_id}) AS latest
+  FROM raw.metrics
+  WHERE latest_copy
+  GROUP BY run_id, key
+) copies;
 
 CREATE VIEW fold.inputs AS
 SELECT DISTINCT run_id, dataset_name, dataset_digest, source_type, source, schema, profile, context
@@ -115,20 +135,14 @@ FROM raw.model_links;
 
 -- Each field of an experiment or run is its latest non-null value.
 CREATE VIEW experiments AS
-SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
-FROM (
-  SELECT experiment_id,
-         first_value(name IGNORE NULLS) OVER w AS name,
-         first_value(artifact_location IGNORE NULLS) OVER w AS artifact_location,
-         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
-         first_value(creation_time IGNORE NULLS) OVER w AS creation_time,
-         first_value(last_update_time IGNORE NULLS) OVER w AS last_update_time,
-         row_number() OVER w AS row_rank
-  FROM raw.experiments
-  WINDOW w AS (PARTITION BY experiment_id ORDER BY seq DESC, writer_id DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-) changes
-WHERE row_rank = 1;
+SELECT experiment_id,
+       max(CASE WHEN name IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': name} END)['value'] AS name,
+       max(CASE WHEN artifact_location IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': artifact_location} END)['value'] AS artifact_location,
+       max(CASE WHEN lifecycle_stage IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': lifecycle_stage} END)['value'] AS lifecycle_stage,
+       max(CASE WHEN creation_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': creation_time} END)['value'] AS creation_time,
+       max(CASE WHEN last_update_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': last_update_time} END)['value'] AS last_update_time
+FROM raw.experiments
+GROUP BY experiment_id;
 
 CREATE VIEW experiment_tags AS
 SELECT experiment_id, key, value
@@ -146,23 +160,20 @@ SELECT r.run_id, r.run_name, r.experiment_id, r.user_id, r.status, r.start_time,
 FROM (
   SELECT run_id,
          experiment_id,
-         first_value(run_name IGNORE NULLS) OVER w AS run_name,
-         first_value(user_id IGNORE NULLS) OVER w AS user_id,
-         first_value(status IGNORE NULLS) OVER w AS status,
-         first_value(start_time IGNORE NULLS) OVER w AS start_time,
-         first_value(end_time IGNORE NULLS) OVER w AS end_time,
-         first_value(artifact_uri IGNORE NULLS) OVER w AS artifact_uri,
-         first_value(lifecycle_stage IGNORE NULLS) OVER w AS lifecycle_stage,
-         first_value(deleted_time IGNORE NULLS) OVER w AS deleted_time,
-         row_number() OVER w AS row_rank
+         max(CASE WHEN run_name IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': run_name} END)['value'] AS run_name,
+         max(CASE WHEN user_id IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': user_id} END)['value'] AS user_id,
+         max(CASE WHEN status IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': status} END)['value'] AS status,
+         max(CASE WHEN start_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': start_time} END)['value'] AS start_time,
+         max(CASE WHEN end_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': end_time} END)['value'] AS end_time,
+         max(CASE WHEN artifact_uri IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': artifact_uri} END)['value'] AS artifact_uri,
+         max(CASE WHEN lifecycle_stage IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': lifecycle_stage} END)['value'] AS lifecycle_stage,
+         max(CASE WHEN deleted_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': deleted_time} END)['value'] AS deleted_time
   FROM raw.runs
-  WINDOW w AS (PARTITION BY run_id, experiment_id ORDER BY seq DESC, writer_id DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+  GROUP BY run_id, experiment_id
 ) r
 LEFT JOIN experiments e ON e.experiment_id = r.experiment_id
 LEFT JOIN fold.tags parent
-       ON parent.run_id = r.run_id AND parent.key = 'mlflow.parentRunId' AND parent.value IS NOT NULL
-WHERE r.row_rank = 1;
+       ON parent.run_id = r.run_id AND parent.key = 'mlflow.parentRunId' AND parent.value IS NOT NULL;
 
 CREATE VIEW params AS
 SELECT run_id, key, value FROM fold.params;
@@ -174,18 +185,22 @@ UNION ALL
 SELECT run_id, 'mlflow.runName' AS key, run_name AS value FROM runs WHERE run_name IS NOT NULL;
 
 CREATE VIEW metrics AS
-SELECT run_id, key, value, timestamp, step, dataset_name, dataset_digest, model_id
-FROM fold.metrics;
+SELECT DISTINCT run_id, key, value, timestamp, step, dataset_name, dataset_digest, model_id
+FROM raw.metrics
+WHERE latest_copy IS NOT TRUE;
 
 -- MLflow's rule: the latest value is the max by (step, timestamp, value); NaN ranks highest.
+-- Every write also stores a copy of its own latest value per run and key, so
+-- the latest of those copies is the latest of all values, found without
+-- reading the history.
 CREATE VIEW latest_metrics AS
-SELECT run_id, key, value, timestamp, step
+SELECT run_id, key, latest['value'] AS value, latest['timestamp'] AS timestamp, latest['step'] AS step
 FROM (
-  SELECT run_id, key, value, timestamp, step,
-         row_number() OVER (PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC, value DESC) AS row_rank
+  SELECT run_id, key, max({'step': step, 'timestamp': timestamp, 'value': value}) AS latest
   FROM raw.metrics
-) ranked
-WHERE row_rank = 1;
+  WHERE latest_copy
+  GROUP BY run_id, key
+) copies;
 
 CREATE VIEW inputs AS
 SELECT run_id, dataset_name, dataset_digest, source_type, source, schema, profile, context
