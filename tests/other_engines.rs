@@ -3,7 +3,7 @@
 //! The test builds a store through the library, then queries it twice: through
 //! runql (DataFusion, `runql::register`) and through DuckDB, which reads the raw
 //! Delta tables with the Python `deltalake` package and runs `src/tables/views.sql`
-//! unchanged (tests/engines/read_store.py). Both render every value as canonical
+//! in DuckDB's spelling (tests/engines/read_store.py). Both render every value as canonical
 //! text, and the two outputs must be identical.
 //!
 //! Needs python3 with `pip install duckdb deltalake pyarrow`; without them the test

@@ -2,18 +2,16 @@
 --
 -- runql registers these in DataFusion, compaction writes the fold.* views back
 -- as the tables' new contents, and other engines (DuckDB, Spark, Trino, Polars) run them
--- unchanged over the raw Delta tables registered as raw.<table>.
--- Written in the SQL that DataFusion and DuckDB share: struct literals {'k': v},
--- field access s['k'], min/max over structs (Spark spells the struct
--- named_struct('k', v) and the access s.k).
+-- over the raw Delta tables registered as raw.<table>.
+-- Written in DataFusion's SQL, which DuckDB shares but for one name: the
+-- ordered aggregate first_value(x ORDER BY …) is DuckDB's first(x ORDER BY …).
 --
 -- Ordering: a row with a higher (seq, writer_id) is newer. NULL in a change row
 -- means "this row does not set that field"; a NULL tag value is a deletion.
 --
--- "The newest row" is max({'seq': seq, 'writer_id': writer_id, 'value': …})
--- grouped by key: structs compare field by field, and (seq, writer_id) is
--- unique, so the maximum is the newest row's value. Grouping is a hash
--- aggregate, many times faster than row_number() over a window with one
+-- "The newest row" is first_value(… ORDER BY seq DESC, writer_id DESC)
+-- grouped by key; (seq, writer_id) is unique, so there are no ties. A grouped
+-- aggregate runs about twice as fast as row_number() over a window with one
 -- partition per key, and filters on the grouped columns reach the scan.
 
 CREATE SCHEMA IF NOT EXISTS fold;
@@ -49,12 +47,12 @@ FROM (
 WHERE row_rank IN (name_rank, artifact_location_rank, lifecycle_stage_rank, creation_time_rank, last_update_time_rank);
 
 CREATE VIEW fold.experiment_tags AS
-SELECT experiment_id, key, latest['value'] AS value, latest['seq'] AS seq, latest['writer_id'] AS writer_id
-FROM (
-  SELECT experiment_id, key, max({'seq': seq, 'writer_id': writer_id, 'value': value}) AS latest
-  FROM raw.experiment_tags
-  GROUP BY experiment_id, key
-) changes;
+SELECT experiment_id, key,
+       first_value(value ORDER BY seq DESC, writer_id DESC) AS value,
+       max(seq) AS seq,
+       first_value(writer_id ORDER BY seq DESC, writer_id DESC) AS writer_id
+FROM raw.experiment_tags
+GROUP BY experiment_id, key;
 
 CREATE VIEW fold.runs AS
 SELECT run_id,
@@ -87,20 +85,20 @@ WHERE row_rank IN (run_name_rank, user_id_rank, status_rank, start_time_rank, en
 
 -- Params are write-once: the earliest row wins.
 CREATE VIEW fold.params AS
-SELECT run_id, key, earliest['value'] AS value, earliest['seq'] AS seq, earliest['writer_id'] AS writer_id
-FROM (
-  SELECT run_id, key, min({'seq': seq, 'writer_id': writer_id, 'value': value}) AS earliest
-  FROM raw.params
-  GROUP BY run_id, key
-) changes;
+SELECT run_id, key,
+       first_value(value ORDER BY seq, writer_id) AS value,
+       min(seq) AS seq,
+       first_value(writer_id ORDER BY seq, writer_id) AS writer_id
+FROM raw.params
+GROUP BY run_id, key;
 
 CREATE VIEW fold.tags AS
-SELECT run_id, key, latest['value'] AS value, latest['seq'] AS seq, latest['writer_id'] AS writer_id
-FROM (
-  SELECT run_id, key, max({'seq': seq, 'writer_id': writer_id, 'value': value}) AS latest
-  FROM raw.tags
-  GROUP BY run_id, key
-) changes;
+SELECT run_id, key,
+       first_value(value ORDER BY seq DESC, writer_id DESC) AS value,
+       max(seq) AS seq,
+       first_value(writer_id ORDER BY seq DESC, writer_id DESC) AS writer_id
+FROM raw.tags
+GROUP BY run_id, key;
 
 -- Metric values are facts: an exact repeat (a retried batch) is one value.
 -- Rows with latest_copy are copies of each write's latest value per run and
@@ -111,17 +109,17 @@ SELECT DISTINCT run_id, key, value, timestamp, step, dataset_name, dataset_diges
 FROM raw.metrics
 WHERE latest_copy IS NOT TRUE
 UNION ALL
-SELECT run_id, key, latest['value'] AS value, latest['timestamp'] AS timestamp, latest['step'] AS step,
-       latest['dataset_name'] AS dataset_name, latest['dataset_digest'] AS dataset_digest,
-       latest['model_id'] AS model_id, true AS latest_copy
-FROM (
-  SELECT run_id, key,
-         max({'step': step, 'timestamp': timestamp, 'value': value, 'dataset_name': dataset_name,
-              'dataset_digest': dataset_digest, 'model_id': model_id}) AS latest
-  FROM raw.metrics
-  WHERE latest_copy
-  GROUP BY run_id, key
-) copies;
+SELECT run_id, key,
+       first_value(value ORDER BY step DESC, timestamp DESC, value DESC) AS value,
+       first_value(timestamp ORDER BY step DESC, timestamp DESC, value DESC) AS timestamp,
+       max(step) AS step,
+       first_value(dataset_name ORDER BY step DESC, timestamp DESC, value DESC) AS dataset_name,
+       first_value(dataset_digest ORDER BY step DESC, timestamp DESC, value DESC) AS dataset_digest,
+       first_value(model_id ORDER BY step DESC, timestamp DESC, value DESC) AS model_id,
+       true AS latest_copy
+FROM raw.metrics
+WHERE latest_copy
+GROUP BY run_id, key;
 
 CREATE VIEW fold.inputs AS
 SELECT DISTINCT run_id, dataset_name, dataset_digest, source_type, source, schema, profile, context
@@ -136,11 +134,11 @@ FROM raw.model_links;
 -- Each field of an experiment or run is its latest non-null value.
 CREATE VIEW experiments AS
 SELECT experiment_id,
-       max(CASE WHEN name IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': name} END)['value'] AS name,
-       max(CASE WHEN artifact_location IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': artifact_location} END)['value'] AS artifact_location,
-       max(CASE WHEN lifecycle_stage IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': lifecycle_stage} END)['value'] AS lifecycle_stage,
-       max(CASE WHEN creation_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': creation_time} END)['value'] AS creation_time,
-       max(CASE WHEN last_update_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': last_update_time} END)['value'] AS last_update_time
+       first_value(name ORDER BY seq DESC, writer_id DESC) FILTER (WHERE name IS NOT NULL) AS name,
+       first_value(artifact_location ORDER BY seq DESC, writer_id DESC) FILTER (WHERE artifact_location IS NOT NULL) AS artifact_location,
+       first_value(lifecycle_stage ORDER BY seq DESC, writer_id DESC) FILTER (WHERE lifecycle_stage IS NOT NULL) AS lifecycle_stage,
+       first_value(creation_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE creation_time IS NOT NULL) AS creation_time,
+       first_value(last_update_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE last_update_time IS NOT NULL) AS last_update_time
 FROM raw.experiments
 GROUP BY experiment_id;
 
@@ -160,14 +158,14 @@ SELECT r.run_id, r.run_name, r.experiment_id, r.user_id, r.status, r.start_time,
 FROM (
   SELECT run_id,
          experiment_id,
-         max(CASE WHEN run_name IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': run_name} END)['value'] AS run_name,
-         max(CASE WHEN user_id IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': user_id} END)['value'] AS user_id,
-         max(CASE WHEN status IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': status} END)['value'] AS status,
-         max(CASE WHEN start_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': start_time} END)['value'] AS start_time,
-         max(CASE WHEN end_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': end_time} END)['value'] AS end_time,
-         max(CASE WHEN artifact_uri IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': artifact_uri} END)['value'] AS artifact_uri,
-         max(CASE WHEN lifecycle_stage IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': lifecycle_stage} END)['value'] AS lifecycle_stage,
-         max(CASE WHEN deleted_time IS NOT NULL THEN {'seq': seq, 'writer_id': writer_id, 'value': deleted_time} END)['value'] AS deleted_time
+         first_value(run_name ORDER BY seq DESC, writer_id DESC) FILTER (WHERE run_name IS NOT NULL) AS run_name,
+         first_value(user_id ORDER BY seq DESC, writer_id DESC) FILTER (WHERE user_id IS NOT NULL) AS user_id,
+         first_value(status ORDER BY seq DESC, writer_id DESC) FILTER (WHERE status IS NOT NULL) AS status,
+         first_value(start_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE start_time IS NOT NULL) AS start_time,
+         first_value(end_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE end_time IS NOT NULL) AS end_time,
+         first_value(artifact_uri ORDER BY seq DESC, writer_id DESC) FILTER (WHERE artifact_uri IS NOT NULL) AS artifact_uri,
+         first_value(lifecycle_stage ORDER BY seq DESC, writer_id DESC) FILTER (WHERE lifecycle_stage IS NOT NULL) AS lifecycle_stage,
+         first_value(deleted_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE deleted_time IS NOT NULL) AS deleted_time
   FROM raw.runs
   GROUP BY run_id, experiment_id
 ) r
@@ -194,13 +192,13 @@ WHERE latest_copy IS NOT TRUE;
 -- the latest of those copies is the latest of all values, found without
 -- reading the history.
 CREATE VIEW latest_metrics AS
-SELECT run_id, key, latest['value'] AS value, latest['timestamp'] AS timestamp, latest['step'] AS step
-FROM (
-  SELECT run_id, key, max({'step': step, 'timestamp': timestamp, 'value': value}) AS latest
-  FROM raw.metrics
-  WHERE latest_copy
-  GROUP BY run_id, key
-) copies;
+SELECT run_id, key,
+       first_value(value ORDER BY step DESC, timestamp DESC, value DESC) AS value,
+       first_value(timestamp ORDER BY step DESC, timestamp DESC, value DESC) AS timestamp,
+       max(step) AS step
+FROM raw.metrics
+WHERE latest_copy
+GROUP BY run_id, key;
 
 CREATE VIEW inputs AS
 SELECT run_id, dataset_name, dataset_digest, source_type, source, schema, profile, context

@@ -6,7 +6,8 @@ Usage:
 
 Needs `pip install duckdb deltalake pyarrow`. The script reads each raw Delta
 table under STORE_DIR with the `deltalake` package, registers it in DuckDB as
-`raw.<table>`, runs the statements of views.sql unchanged, and prints, as JSON,
+`raw.<table>`, runs the statements of views.sql in DuckDB's spelling (see
+`duckdb_spelling`), and prints, as JSON,
 the rows of a fixed set of queries over the user views, every value rendered as
 canonical text (see `render`). tests/other_engines.rs runs the same queries
 through runql and checks that both engines print the same thing.
@@ -17,6 +18,8 @@ A runql store is a directory (or bucket prefix) holding one Delta table per
 entity: experiments, experiment_tags, runs, params, tags, metrics, inputs,
 model_links. They hold *change rows*; `src/tables/views.sql` folds them into the
 tables users query. Register each table as `raw.<table>`, run views.sql, query.
+views.sql is DataFusion's SQL; DuckDB's only difference is the name of the
+ordered aggregate: `first_value(x ORDER BY …)` is `first(x ORDER BY …)`.
 
 DuckDB from Python (what this script does):
 
@@ -29,7 +32,8 @@ DuckDB from Python (what this script does):
         con.register("arrow_table", arrow)
         con.execute(f"CREATE TABLE raw.{name} AS SELECT * FROM arrow_table")
         con.unregister("arrow_table")
-    for statement in statements_of("views.sql"):   # drop `--` lines, split on `;`
+    views = open("views.sql").read().replace("first_value(", "first(")
+    for statement in statements_of(views):   # drop `--` lines, split on `;`
         con.execute(statement)
     con.sql("SELECT run_id, key, value FROM latest_metrics").show()
 
@@ -40,23 +44,16 @@ live: every query reads the tables as they are then):
     CREATE SCHEMA raw;
     CREATE VIEW raw.runs AS SELECT * FROM delta_scan('/path/to/store/runs');
     -- ... likewise for the other seven tables ...
-    .read src/tables/views.sql
+    .read views-duckdb.sql   -- views.sql with first_value( renamed first(
     SELECT * FROM runs;
 
 For a store on S3/GCS/Azure, pass the bucket URL (and storage options or a
 DuckDB secret) instead of a local path.
 
-Spark (with Delta Lake configured) is the same idea, but Spark spells
-`first_value(x IGNORE NULLS)` as `first_value(x, true)`, so rewrite those calls
-in views.sql first (untested here):
-
-    spark.sql("CREATE DATABASE IF NOT EXISTS raw")
-    for name in tables:
-        spark.sql(f"CREATE TABLE IF NOT EXISTS raw.{name} USING delta "
-                  f"LOCATION '{store}/{name}'")
-    sql = re.sub(r"first_value\((\w+) IGNORE NULLS\)", r"first_value(\1, true)", views)
-    for statement in statements_of(sql):
-        spark.sql(statement)
+Spark (with Delta Lake configured) is the same idea, but it has no ordered
+aggregates: `first_value(x ORDER BY k) … GROUP BY g` becomes
+`max_by(x, struct(k))` (with DESC keys negated), rewritten by hand (untested
+here).
 
 Canonical rendering (identical in tests/other_engines.rs): NULL is JSON null,
 everything else a string; timestamps are integer milliseconds since the epoch
@@ -103,6 +100,11 @@ QUERIES = [
 ]
 
 MILLIS_PER_UNIT = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}
+
+
+def duckdb_spelling(views_sql):
+    """views.sql as DuckDB spells it: its ordered aggregate is first(x ORDER BY ...)."""
+    return views_sql.replace("first_value(", "first(")
 
 
 def statements(views_sql):
@@ -160,7 +162,7 @@ def main(argv):
         con.execute(f"CREATE TABLE raw.{name} AS SELECT * FROM arrow_source")
         con.unregister("arrow_source")
     with open(views_path, encoding="utf-8") as f:
-        for statement in statements(f.read()):
+        for statement in statements(duckdb_spelling(f.read())):
             con.execute(statement)
     out = []
     for sql in QUERIES:
