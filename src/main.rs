@@ -55,19 +55,33 @@ struct Args {
 enum Action {
     /// Log a few runs through the library and answer "best val_loss per optimizer".
     Demo,
-    /// Measure the baseline figures on the standard workload.
+    /// Measure the standard workload on runql and on DuckDB over Parquet.
     Bench {
-        /// Runs in the workload (x 100 metric points each).
-        #[arg(long, default_value_t = 10_000)]
-        runs: usize,
+        /// The standard size: S (1k runs, 100k points), M (100k runs, 10M), L (1M runs, 100M).
+        #[arg(long, default_value = "S")]
+        size: runql::bench::Size,
+        /// Runs to generate instead of the size's (x 100 metric points each).
+        #[arg(long)]
+        runs: Option<usize>,
         /// Path to gen_dataset.py.
         #[arg(long, default_value = "../shared/bench/gen_dataset.py")]
         generator: std::path::PathBuf,
-        /// Keep data and store here instead of a temporary directory.
+        /// Data (kept per run count), stores and Parquet go here
+        /// [default: runql-bench in the temporary directory].
         #[arg(long)]
         work_dir: Option<std::path::PathBuf>,
+        /// Timed repeats of each query and cold start, after one warm-up.
         #[arg(long, default_value_t = 5)]
         repeats: usize,
+        /// Full loads, each into a fresh store; the ingest figure is their median.
+        #[arg(long, default_value_t = 3)]
+        load_repeats: usize,
+        /// runs.log_metric calls, one at a time.
+        #[arg(long, default_value_t = 200)]
+        single_calls: usize,
+        /// runs.log_batch calls of 1000 metrics each.
+        #[arg(long, default_value_t = 20)]
+        batch_calls: usize,
     },
     /// Fold change rows and merge small files in every table.
     Compact,
@@ -130,20 +144,33 @@ async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
             Ok(true)
         }
         Some(Action::Bench {
+            size,
             runs,
             generator,
             work_dir,
             repeats,
+            load_repeats,
+            single_calls,
+            batch_calls,
         }) => {
+            let defaults = runql::bench::BenchOptions::default();
             let report = runql::bench::run(runql::bench::BenchOptions {
-                generator,
+                size,
                 runs,
-                work_dir,
+                generator,
+                work_dir: work_dir.unwrap_or(defaults.work_dir.clone()),
                 repeats,
+                load_repeats,
+                single_calls,
+                batch_calls,
+                ..defaults
             })
             .await?;
             println!("{report}");
-            Ok(true)
+            for mismatch in report.mismatches() {
+                eprintln!("error: runql's answer differs from DuckDB's: {mismatch}");
+            }
+            Ok(report.mismatches().is_empty())
         }
         Some(Action::Compact) => {
             let store = Store::open(&args.store).await?;
