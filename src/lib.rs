@@ -16,5 +16,6 @@ pub mod store;
 pub mod tables;
 
 pub use error::{ErrorCode, Result, RunqlError};
+pub use store::buffer::WriteBuffering;
 pub use store::{CompactionReport, FORMAT_VERSION, Store, StoreOptions};
 pub use tables::register;

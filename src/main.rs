@@ -197,6 +197,9 @@ async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
                 repl::run(&session, options, history.as_deref())
                     .await
                     .map_err(|e| RunqlError::internal("REPL", e))?;
+                // Rows `EXEC store.buffer_writes` left waiting land before exit,
+                // where a failure can still be reported.
+                store.flush().await?;
                 return Ok(true);
             }
             let sources = if scripts.is_empty() {
@@ -205,6 +208,7 @@ async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
                 scripts
             };
             let outcome = repl::exec::run_sources(&session, &sources, &options, args.bail).await;
+            store.flush().await?;
             Ok(!outcome.failed)
         }
     }

@@ -1176,6 +1176,45 @@ async fn store_gc_and_compact() {
     assert_eq!(before, snapshot(s).await);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_buffer_writes_and_flush() {
+    let f = fixture().await;
+    let s = &f.session;
+    let (_, run) = experiment_with_run(s, "buffered").await;
+    let mode = ok(
+        s,
+        "EXEC store.buffer_writes @enabled=true @max_rows=50 @max_delay_ms=3600000",
+    )
+    .await;
+    assert_eq!(
+        rows(&mode, &["buffered", "max_rows", "max_delay_ms"]),
+        table(&[&["true", "50", "3600000"]])
+    );
+    for step in 0..3 {
+        ok(
+            s,
+            &format!("EXEC runs.log_metric @run_id='{run}' @key='loss' @value=1 @step={step}"),
+        )
+        .await;
+    }
+    let flushed = ok(s, "EXEC store.flush").await;
+    assert_eq!(rows(&flushed, &["rows_flushed"]), table(&[&["3"]]));
+    let again = ok(s, "EXEC store.flush").await;
+    assert_eq!(rows(&again, &["rows_flushed"]), table(&[&["0"]]));
+    let off = ok(s, "EXEC store.buffer_writes @enabled=false").await;
+    assert_eq!(
+        rows(&off, &["buffered", "max_rows", "max_delay_ms"]),
+        table(&[&["false", "NULL", "NULL"]])
+    );
+    let count = ok(
+        s,
+        &format!("SELECT count(*) AS n FROM metrics WHERE run_id = '{run}'"),
+    )
+    .await;
+    // The three flushed, and the one `experiment_with_run` logged.
+    assert_eq!(rows(&count, &["n"]), table(&[&["4"]]));
+}
+
 // ---- beyond the happy paths ----
 
 #[test]

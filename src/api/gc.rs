@@ -58,6 +58,8 @@ impl Store {
                 "orphans_older_than must not be negative, got {orphan_age} ms"
             )));
         }
+        // Rows this handle buffered for runs about to go land first, so gc removes them too.
+        self.flush().await?;
         // Writes a crashed writer left half-done are finished first, so their
         // files are referenced, not orphans.
         self.recover_intents().await?;

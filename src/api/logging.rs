@@ -71,12 +71,7 @@ impl Store {
         let params = self.new_params(run_id, params).await?;
         let claimed = self.claim_new_params(run_id, &params).await?;
 
-        let mut unique_metrics: Vec<Metric> = Vec::with_capacity(metrics.len());
-        for metric in metrics {
-            if !unique_metrics.contains(&metric) {
-                unique_metrics.push(metric);
-            }
-        }
+        let unique_metrics = distinct_metrics(metrics);
         // The run name is held by the run itself; the latest one in the batch wins.
         let (name_tags, tags): (Vec<Tag>, Vec<Tag>) =
             tags.into_iter().partition(|t| t.key == RUN_NAME_TAG);
@@ -107,7 +102,7 @@ impl Store {
             };
             write.add(RawTable::Runs, rows::run_changes(&[change], self.clock())?);
         }
-        if let Err(error) = self.write(write).await {
+        if let Err(error) = self.write_or_buffer(write).await {
             let keys: Vec<&str> = claimed.iter().map(|k| k.as_str()).collect();
             self.release_param_claims(run_id, &keys).await;
             return Err(error);
@@ -284,6 +279,28 @@ fn distinct_params(params: Vec<Param>) -> Result<Vec<Param>> {
         }
     }
     Ok(seen)
+}
+
+/// The metrics without exact repeats, in their first order. Repeats share a
+/// (key, timestamp, step), so only those are compared: a 1000-metric batch
+/// costs a thousand lookups, not half a million comparisons.
+fn distinct_metrics(metrics: Vec<Metric>) -> Vec<Metric> {
+    let mut keep = vec![true; metrics.len()];
+    let mut kept_at_point: HashMap<(&str, i64, i64), Vec<usize>> = HashMap::new();
+    for (index, metric) in metrics.iter().enumerate() {
+        let point = (metric.key.as_str(), metric.timestamp, metric.step);
+        let kept = kept_at_point.entry(point).or_default();
+        if kept.iter().any(|&earlier| metrics[earlier] == *metric) {
+            keep[index] = false;
+        } else {
+            kept.push(index);
+        }
+    }
+    metrics
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(metric, kept)| kept.then_some(metric))
+        .collect()
 }
 
 fn owned(run_id: &str, entries: &[Tag]) -> Vec<KeyChange> {

@@ -12,6 +12,8 @@ use crate::model::{
     RunStatus, Tag,
 };
 use crate::store::Store;
+use crate::store::run_cache::RunStateVersions;
+use crate::store::schema::RawTable;
 
 /// Column access over query results, by name or position, tolerant of
 /// Utf8/Utf8View, integer and timestamp encodings.
@@ -204,7 +206,35 @@ impl Store {
             .collect())
     }
 
+    /// The run's info, from the run cache when neither the `runs` nor the
+    /// `experiments` table has changed since it was read (see `store/run_cache.rs`).
     pub(crate) async fn find_run_info(&self, run_id: &str) -> Result<Option<RunInfo>> {
+        let cache = &self.inner.run_cache;
+        if let Some((info, versions)) = cache.get(run_id) {
+            let (runs_moved, experiments_moved) = futures::try_join!(
+                self.table(RawTable::Runs).has_commit_after(versions.runs),
+                self.table(RawTable::Experiments)
+                    .has_commit_after(versions.experiments),
+            )?;
+            if !runs_moved && !experiments_moved {
+                return Ok(Some(info));
+            }
+            cache.invalidate(versions);
+        }
+        // Versions taken before the query: the query reads these or newer, so
+        // the stamp never claims more freshness than the entry has.
+        let (runs, experiments) = futures::try_join!(
+            self.table(RawTable::Runs).refreshed_version(),
+            self.table(RawTable::Experiments).refreshed_version(),
+        )?;
+        let found = self.query_run_info(run_id).await?;
+        if let Some(info) = &found {
+            cache.insert(RunStateVersions { runs, experiments }, info.clone());
+        }
+        Ok(found)
+    }
+
+    async fn query_run_info(&self, run_id: &str) -> Result<Option<RunInfo>> {
         let batches = self
             .query(
                 "SELECT run_id, run_name, experiment_id, user_id, status, start_time, end_time, \

@@ -246,6 +246,10 @@ impl Args {
         self.float(name)?.ok_or_else(|| self.missing(name))
     }
 
+    pub fn required_boolean(&self, name: &str) -> Result<bool> {
+        self.boolean(name)?.ok_or_else(|| self.missing(name))
+    }
+
     fn missing(&self, name: &str) -> RunqlError {
         RunqlError::invalid(format!("{} needs @{name}", self.procedure))
     }

@@ -149,7 +149,9 @@ pub static ALL: &[&Procedure] = &[
     &runs::search::PROCEDURE,
     &runs::set_tag::PROCEDURE,
     &runs::update::PROCEDURE,
+    &store::buffer_writes::PROCEDURE,
     &store::compact::PROCEDURE,
+    &store::flush::PROCEDURE,
     &store::gc::PROCEDURE,
 ];
 

@@ -10,16 +10,19 @@
 //! Acknowledgement rule: a write returns only after every Delta commit it needs
 //! is in the object store, so an acknowledged write survives a crash of the writer.
 
+pub mod buffer;
 pub(crate) mod claims;
 pub mod clock;
 pub mod location;
 pub mod rows;
+pub(crate) mod run_cache;
 pub mod schema;
 pub mod table;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Once};
 
+use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
@@ -33,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Result, RunqlError};
 use crate::model::{DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, now_millis};
+use buffer::{WriteBuffer, WriteBuffering};
 use clock::Clock;
 use location::Location;
 use rows::ExperimentChange;
@@ -52,6 +56,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub struct StoreOptions {
     storage_options: HashMap<String, String>,
     auto_compact_files: usize,
+    write_buffering: Option<WriteBuffering>,
 }
 
 impl Default for StoreOptions {
@@ -59,6 +64,7 @@ impl Default for StoreOptions {
         StoreOptions {
             storage_options: HashMap::new(),
             auto_compact_files: 200,
+            write_buffering: None,
         }
     }
 }
@@ -71,10 +77,18 @@ impl StoreOptions {
         self
     }
 
-    /// Compact a table from within the write that leaves it with more than this many
+    /// Compact a table (in the background) once a write leaves it with more than this many
     /// data files. Default 200; 0 turns automatic compaction off.
     pub fn auto_compact_files(mut self, files: usize) -> Self {
         self.auto_compact_files = files;
+        self
+    }
+
+    /// Buffer metric and tag writes, flushing once `max_rows` rows wait or the
+    /// oldest is `max_delay` old (see [`buffer`] for what this trades away).
+    /// Default off: every write is durable when its call returns.
+    pub fn buffered_writes(mut self, max_rows: usize, max_delay: std::time::Duration) -> Self {
+        self.write_buffering = Some(WriteBuffering::new(max_rows, max_delay));
         self
     }
 }
@@ -99,6 +113,16 @@ pub(crate) struct StoreInner {
     pub(crate) clock: Clock,
     options: StoreOptions,
     query_ctx: tokio::sync::OnceCell<SessionContext>,
+    pub(crate) run_cache: run_cache::RunCache,
+    buffer: Arc<WriteBuffer>,
+    /// Tables with an automatic compaction under way.
+    compacting: parking_lot::Mutex<BTreeSet<RawTable>>,
+}
+
+impl Drop for StoreInner {
+    fn drop(&mut self) {
+        self.buffer.close();
+    }
 }
 
 /// A handle to a tracking store. Cheap to clone; clones share commits and caches.
@@ -108,7 +132,7 @@ pub struct Store {
 }
 
 /// Rows to append, by table, as one logical write.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct WriteSet {
     parts: BTreeMap<RawTable, Vec<RecordBatch>>,
 }
@@ -122,6 +146,33 @@ impl WriteSet {
         if batch.num_rows() > 0 {
             self.parts.entry(table).or_default().push(batch);
         }
+    }
+
+    /// Adds every row of `other`.
+    pub fn absorb(&mut self, other: WriteSet) {
+        for (table, batches) in other.parts {
+            self.parts.entry(table).or_default().extend(batches);
+        }
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = RawTable> + '_ {
+        self.parts.keys().copied()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.parts.values().flatten().map(|b| b.num_rows()).sum()
+    }
+
+    /// The same rows as one batch per table: many small batches (a buffer of
+    /// single-metric calls) cost the data file writer far more than one.
+    pub fn coalesced(self) -> Result<WriteSet> {
+        let mut parts = BTreeMap::new();
+        for (table, batches) in self.parts {
+            let batch = concat_batches(&table.schema(), &batches)
+                .context(|| format!("gathering rows for table {}", table.name()))?;
+            parts.insert(table, vec![batch]);
+        }
+        Ok(WriteSet { parts })
     }
 }
 
@@ -213,6 +264,9 @@ impl Store {
                 clock: Clock::new(),
                 options,
                 query_ctx: tokio::sync::OnceCell::new(),
+                run_cache: Default::default(),
+                buffer: Default::default(),
+                compacting: Default::default(),
             }),
         };
         if existing_format == Some(1) {
@@ -234,6 +288,9 @@ impl Store {
             store.create_default_experiment().await?;
         }
         store.recover_intents().await?;
+        if let Some(policy) = store.inner.options.write_buffering {
+            store.set_write_buffering(Some(policy)).await?;
+        }
         Ok(store)
     }
 
@@ -291,7 +348,14 @@ impl Store {
     /// table tagged with the intent's transaction id, then the intent is removed.
     /// A writer that dies part-way leaves the intent, and the next open or
     /// compaction commits the rest, so the write ends whole, never half-visible.
+    /// Rows this handle buffered are flushed first, so writes land in the
+    /// order they were made (see [`buffer`]).
     pub(crate) async fn write(&self, write: WriteSet) -> Result<()> {
+        self.flush().await?;
+        self.commit_write(write).await
+    }
+
+    async fn commit_write(&self, write: WriteSet) -> Result<()> {
         let touched: Vec<RawTable> = write.parts.keys().copied().collect();
         let single = (write.parts.len() == 1)
             .then(|| write.parts.first_key_value().map(|(kind, _)| *kind))
@@ -410,20 +474,26 @@ impl Store {
         Ok(recovered)
     }
 
-    /// Compacts tables a write left with too many files. Best effort: the write is
-    /// already committed, so a failed compaction (typically a concurrent compaction
-    /// of the same files winning) must not turn it into a reported failure. A failed
-    /// compaction commits nothing, and the next write tries again.
+    /// Compacts tables a write left with too many files, in the background:
+    /// folding a large table takes seconds, which must not land on the one
+    /// log call that crossed the threshold. At most one such compaction per
+    /// table and handle runs at a time. Best effort: a failed compaction
+    /// (typically a concurrent compaction of the same files winning) commits
+    /// nothing, and a later write tries again.
     pub(crate) async fn auto_compact(&self, touched: &[RawTable]) {
         let threshold = self.inner.options.auto_compact_files;
         if threshold == 0 {
             return;
         }
-        for kind in touched {
-            if let Ok(files) = self.table(*kind).file_count().await
-                && files > threshold
-            {
-                let _ = self.compact_table(*kind).await;
+        for &kind in touched {
+            let crowded =
+                matches!(self.table(kind).file_count().await, Ok(files) if files > threshold);
+            if crowded && self.inner.compacting.lock().insert(kind) {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    let _ = store.compact_table(kind).await;
+                    store.inner.compacting.lock().remove(&kind);
+                });
             }
         }
     }

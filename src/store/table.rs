@@ -60,6 +60,8 @@ pub struct ChangeTable {
     /// The table's latest known state; holding the lock means leading a commit.
     table: Mutex<DeltaTable>,
     pending: parking_lot::Mutex<Vec<PendingAppend>>,
+    /// For probing the log without waiting behind a commit holding `table`.
+    log_store: LogStoreRef,
 }
 
 impl ChangeTable {
@@ -108,6 +110,7 @@ impl ChangeTable {
                 kind,
                 table: Mutex::new(table),
                 pending: parking_lot::Mutex::new(Vec::new()),
+                log_store,
             },
             created,
         ))
@@ -276,6 +279,24 @@ impl ChangeTable {
             .await
             .context(|| format!("refreshing table {}", self.kind.name()))?;
         Ok(table.clone())
+    }
+
+    /// The latest committed version, after catching up with every process's commits.
+    pub async fn refreshed_version(&self) -> Result<u64> {
+        let table = self.latest().await?;
+        // Every opened table is loaded; version 0 would only make callers re-check sooner.
+        Ok(table.version().unwrap_or(0))
+    }
+
+    /// Whether anyone (this process or another) has committed after `version`:
+    /// one read of the next commit file, which Delta writes exactly once.
+    pub async fn has_commit_after(&self, version: u64) -> Result<bool> {
+        let next = self
+            .log_store
+            .read_commit_entry(version + 1)
+            .await
+            .context(|| format!("probing the log of table {}", self.kind.name()))?;
+        Ok(next.is_some())
     }
 
     pub async fn file_count(&self) -> Result<usize> {

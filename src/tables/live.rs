@@ -65,6 +65,11 @@ impl TableProvider for LiveTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        // A handle reads its own buffered writes.
+        self.store
+            .flush_for_read(self.kind)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let provider = self
             .store
             .table(self.kind)

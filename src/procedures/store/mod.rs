@@ -1,4 +1,6 @@
 //! Maintenance procedures on the whole store (`store.*`).
 
+pub mod buffer_writes;
 pub mod compact;
+pub mod flush;
 pub mod gc;

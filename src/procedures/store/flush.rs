@@ -1,0 +1,16 @@
+//! `EXEC store.flush`: write every buffered row now.
+
+use crate::procedures::prelude::*;
+
+pub const PROCEDURE: Procedure = Procedure {
+    name: "store.flush",
+    summary: r#"Write the rows buffered logging holds; returns how many. A no-op without buffering."#,
+    params: &[],
+    example: r#"EXEC store.flush;"#,
+    run: |store, args| Box::pin(run(store, args)),
+};
+
+async fn run(store: Store, _args: Args) -> Result<RecordBatch> {
+    let rows = store.flush().await?;
+    result::count("rows_flushed", rows)
+}

@@ -1,0 +1,438 @@
+//! The fast write path: the run-state cache that lets a log call skip the
+//! `runs` query, and opt-in buffered logging. Two handles on one directory
+//! stand in for two processes: a handle sees another's writes only through
+//! the Delta tables.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{cell, context, int, ok};
+use runql::api::{CreateRun, GcOptions};
+use runql::model::{Metric, Tag};
+use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
+
+/// Long enough that nothing flushes by age while a test looks.
+const NEVER: Duration = Duration::from_secs(3600);
+
+/// How long a test waits for the background flusher before failing.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+struct Place {
+    _dir: tempfile::TempDir,
+    location: String,
+}
+
+impl Place {
+    fn new() -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().join("store").to_string_lossy().to_string();
+        Place {
+            _dir: dir,
+            location,
+        }
+    }
+
+    async fn open(&self) -> Store {
+        Store::open(&self.location).await.unwrap()
+    }
+
+    async fn open_buffered(&self, max_rows: usize, max_delay: Duration) -> Store {
+        let options = StoreOptions::default().buffered_writes(max_rows, max_delay);
+        Store::open_with(&self.location, options).await.unwrap()
+    }
+}
+
+async fn new_run(store: &Store, experiment_id: &str) -> String {
+    store
+        .create_run(CreateRun {
+            experiment_id: Some(experiment_id.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .info
+        .run_id
+}
+
+fn metric(step: i64) -> Metric {
+    Metric::new("loss", step as f64, 1_700_000_000_000 + step, step)
+}
+
+fn expect_code<T>(result: runql::Result<T>, code: ErrorCode, what: &str) -> String {
+    match result {
+        Ok(_) => panic!("{what}: expected {code}, but it succeeded"),
+        Err(e) => {
+            assert_eq!(e.code(), code, "{what}: wrong code for error: {e}");
+            e.to_string()
+        }
+    }
+}
+
+/// Metric values of a run as another handle reads them: (distinct, raw rows).
+async fn metric_counts(reader: &Store, run_id: &str) -> (i64, i64) {
+    let ctx = context(reader).await;
+    let distinct = int(
+        &ctx,
+        &format!("SELECT count(*) FROM metrics WHERE run_id = '{run_id}'"),
+    )
+    .await;
+    let raw = int(
+        &ctx,
+        &format!("SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}'"),
+    )
+    .await;
+    (distinct, raw)
+}
+
+async fn wait_for_metrics(reader: &Store, run_id: &str, expected: i64, what: &str) {
+    let started = Instant::now();
+    loop {
+        let (distinct, _) = metric_counts(reader, run_id).await;
+        if distinct == expected {
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{what}: another handle sees {distinct} metric values, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_deleted_through_another_handle_refuses_the_next_log() {
+    let place = Place::new();
+    let logger = place.open().await;
+    let admin = place.open().await;
+    let experiment = admin.create_experiment("e", None, &[]).await.unwrap();
+    let run_id = new_run(&admin, &experiment).await;
+
+    // The logger has the run's state cached after its first call.
+    logger.log_metric(&run_id, metric(0)).await.unwrap();
+    logger.log_metric(&run_id, metric(1)).await.unwrap();
+
+    admin.delete_run(&run_id).await.unwrap();
+    let message = expect_code(
+        logger.log_metric(&run_id, metric(2)).await,
+        ErrorCode::InvalidParameterValue,
+        "log to a run another handle deleted",
+    );
+    assert!(message.contains("'deleted'"), "{message}");
+
+    admin.restore_run(&run_id).await.unwrap();
+    logger.log_metric(&run_id, metric(3)).await.unwrap();
+
+    admin.delete_experiment(&experiment).await.unwrap();
+    expect_code(
+        logger.log_metric(&run_id, metric(4)).await,
+        ErrorCode::InvalidParameterValue,
+        "log to a run whose experiment another handle deleted",
+    );
+    admin.restore_experiment(&experiment).await.unwrap();
+    logger.log_metric(&run_id, metric(5)).await.unwrap();
+
+    admin.delete_run(&run_id).await.unwrap();
+    admin
+        .gc(GcOptions {
+            run_ids: vec![run_id.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    expect_code(
+        logger.log_metric(&run_id, metric(6)).await,
+        ErrorCode::ResourceDoesNotExist,
+        "log to a run another handle removed for good",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_state_follows_changes_made_through_the_same_handle() {
+    let place = Place::new();
+    let store = place.open().await;
+    let run_id = new_run(&store, "0").await;
+    store.log_metric(&run_id, metric(0)).await.unwrap();
+    store
+        .update_run(&run_id, None, None, Some("renamed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_run(&run_id).await.unwrap().info.run_name,
+        "renamed"
+    );
+
+    store.delete_run(&run_id).await.unwrap();
+    expect_code(
+        store.log_metric(&run_id, metric(1)).await,
+        ErrorCode::InvalidParameterValue,
+        "log to a run this handle deleted",
+    );
+    store.restore_run(&run_id).await.unwrap();
+    store.log_metric(&run_id, metric(2)).await.unwrap();
+    assert_eq!(metric_counts(&place.open().await, &run_id).await, (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffered_logs_are_read_back_by_their_handle_and_flushed_on_demand() {
+    let place = Place::new();
+    let store = place.open_buffered(10_000, NEVER).await;
+    let other = place.open().await;
+    let run_id = new_run(&store, "0").await;
+    for step in 0..5 {
+        store.log_metric(&run_id, metric(step)).await.unwrap();
+    }
+    store.set_tag(&run_id, "phase", "warmup").await.unwrap();
+    assert_eq!(
+        metric_counts(&other, &run_id).await,
+        (0, 0),
+        "buffered rows are not in the tables yet"
+    );
+
+    // Reading through the handle flushes what it buffered for the tables read.
+    let ctx = context(&store).await;
+    let seen = int(
+        &ctx,
+        &format!("SELECT count(*) FROM metrics WHERE run_id = '{run_id}'"),
+    )
+    .await;
+    assert_eq!(seen, 5);
+    assert_eq!(metric_counts(&other, &run_id).await, (5, 5));
+    let tags = store.get_run(&run_id).await.unwrap().data.tags;
+    assert!(tags.contains(&Tag::new("phase", "warmup")), "{tags:?}");
+
+    store.log_metric(&run_id, metric(5)).await.unwrap();
+    assert_eq!(store.flush().await.unwrap(), 1);
+    assert_eq!(store.flush().await.unwrap(), 0, "nothing left to flush");
+    assert_eq!(metric_counts(&other, &run_id).await, (6, 6));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffered_logging_still_validates_at_the_call() {
+    let place = Place::new();
+    let store = place.open_buffered(10_000, NEVER).await;
+    let run_id = new_run(&store, "0").await;
+    expect_code(
+        store.log_metric(&run_id, Metric::new("", 1.0, 0, 0)).await,
+        ErrorCode::InvalidParameterValue,
+        "empty metric key",
+    );
+    expect_code(
+        store
+            .log_metric("0123456789abcdef0123456789abcdef", metric(0))
+            .await,
+        ErrorCode::ResourceDoesNotExist,
+        "missing run",
+    );
+    store.log_metric(&run_id, metric(0)).await.unwrap();
+    place.open().await.delete_run(&run_id).await.unwrap();
+    expect_code(
+        store.log_metric(&run_id, metric(1)).await,
+        ErrorCode::InvalidParameterValue,
+        "run deleted through another handle",
+    );
+    assert_eq!(
+        store.flush().await.unwrap(),
+        1,
+        "only the accepted row waits"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synchronous_writes_land_after_the_buffered_rows_before_them() {
+    let place = Place::new();
+    let store = place.open_buffered(10_000, NEVER).await;
+    let other = place.open().await;
+    let run_id = new_run(&store, "0").await;
+    store.log_metric(&run_id, metric(0)).await.unwrap();
+    // Params are written at once (their write-once claim cannot wait), and
+    // the metric buffered before them lands first.
+    store.log_param(&run_id, "lr", "0.1").await.unwrap();
+    assert_eq!(metric_counts(&other, &run_id).await, (1, 1));
+    assert_eq!(other.get_run(&run_id).await.unwrap().data.params.len(), 1);
+
+    // A deletion through the handle lands after what it buffered for the run.
+    store.log_metric(&run_id, metric(1)).await.unwrap();
+    store.delete_run(&run_id).await.unwrap();
+    assert_eq!(metric_counts(&other, &run_id).await, (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_flusher_writes_a_full_buffer_and_an_old_one() {
+    let place = Place::new();
+    let other = place.open().await;
+
+    let by_size = place.open_buffered(10, NEVER).await;
+    let run_id = new_run(&by_size, "0").await;
+    for step in 0..9 {
+        by_size.log_metric(&run_id, metric(step)).await.unwrap();
+    }
+    assert_eq!(
+        metric_counts(&other, &run_id).await,
+        (0, 0),
+        "below the size"
+    );
+    by_size.log_metric(&run_id, metric(9)).await.unwrap();
+    wait_for_metrics(&other, &run_id, 10, "flush at max_rows").await;
+
+    let by_age = place.open_buffered(10_000, Duration::from_millis(50)).await;
+    let run_id = new_run(&by_age, "0").await;
+    by_age.log_metric(&run_id, metric(0)).await.unwrap();
+    wait_for_metrics(&other, &run_id, 1, "flush at max_delay").await;
+}
+
+/// Makes the metrics table unwritable: its log directory becomes a file.
+struct BrokenLog {
+    log: std::path::PathBuf,
+    aside: std::path::PathBuf,
+}
+
+impl BrokenLog {
+    fn break_metrics(place: &Place) -> BrokenLog {
+        let log = std::path::Path::new(&place.location).join("metrics/_delta_log");
+        let aside = log.with_file_name("_delta_log.aside");
+        std::fs::rename(&log, &aside).unwrap();
+        std::fs::write(&log, b"not a directory").unwrap();
+        BrokenLog { log, aside }
+    }
+
+    fn repair(self) {
+        std::fs::remove_file(&self.log).unwrap();
+        std::fs::rename(&self.aside, &self.log).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_background_flush_is_reported_by_the_next_call_and_retried() {
+    let place = Place::new();
+    let store = place.open_buffered(10_000, Duration::from_millis(20)).await;
+    let run_id = new_run(&store, "0").await;
+    store.log_metric(&run_id, metric(0)).await.unwrap();
+    store.flush().await.unwrap();
+
+    let broken = BrokenLog::break_metrics(&place);
+    let mut acknowledged = 1;
+    let started = Instant::now();
+    let message = loop {
+        match store.log_metric(&run_id, metric(acknowledged)).await {
+            Ok(_) => acknowledged += 1,
+            Err(error) => {
+                break expect_code(Err::<(), _>(error), ErrorCode::InternalError, "flush");
+            }
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no call reported the failed background flush"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(message.contains("buffered rows"), "{message}");
+    // Reported once; the rows still wait, and a flush on demand fails too.
+    store
+        .log_metric(&run_id, metric(acknowledged))
+        .await
+        .unwrap();
+    acknowledged += 1;
+    expect_code(
+        store.flush().await,
+        ErrorCode::InternalError,
+        "flush while the table is broken",
+    );
+
+    broken.repair();
+    // The background flusher may have recorded one more failure meanwhile.
+    if store.flush().await.is_err() {
+        store.flush().await.unwrap();
+    }
+    let (distinct, _) = metric_counts(&place.open().await, &run_id).await;
+    assert_eq!(
+        distinct, acknowledged,
+        "every acknowledged row landed, and only those"
+    );
+}
+
+#[test]
+fn concurrent_buffered_logging_loses_and_duplicates_nothing() {
+    const TASKS: i64 = 16;
+    const CALLS: i64 = 150;
+    let place = Place::new();
+    common::runtime(4).block_on(async {
+        let store = place.open_buffered(500, Duration::from_millis(5)).await;
+        let run_id = new_run(&store, "0").await;
+        let mut tasks = Vec::new();
+        for task in 0..TASKS {
+            let store = store.clone();
+            let run_id = run_id.clone();
+            tasks.push(tokio::spawn(async move {
+                for call in 0..CALLS {
+                    store
+                        .log_metric(&run_id, metric(task * CALLS + call))
+                        .await
+                        .unwrap();
+                }
+                store
+                    .set_tag(&run_id, &format!("task{task}"), "done")
+                    .await
+                    .unwrap();
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        store.flush().await.unwrap();
+        let reader = place.open().await;
+        assert_eq!(
+            metric_counts(&reader, &run_id).await,
+            (TASKS * CALLS, TASKS * CALLS)
+        );
+        let tags = reader.get_run(&run_id).await.unwrap().data.tags;
+        assert_eq!(
+            tags.iter().filter(|t| t.key.starts_with("task")).count() as i64,
+            TASKS
+        );
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffering_is_switched_from_sql() {
+    let place = Place::new();
+    let store = place.open().await;
+    let other = place.open().await;
+    let session = store.session().await.unwrap();
+    let run_id = new_run(&store, "0").await;
+
+    let mode = ok(
+        &session,
+        "EXEC store.buffer_writes @enabled=true @max_rows=100 @max_delay_ms=3600000",
+    )
+    .await;
+    assert_eq!(cell(&mode, "buffered", 0), "true");
+    assert_eq!(
+        store.write_buffering(),
+        Some(WriteBuffering::new(100, NEVER))
+    );
+    ok(
+        &session,
+        &format!("EXEC runs.log_metric @run_id='{run_id}' @key='loss' @value=0.5"),
+    )
+    .await;
+    assert_eq!(metric_counts(&other, &run_id).await, (0, 0));
+    let flushed = ok(&session, "EXEC store.flush").await;
+    assert_eq!(cell(&flushed, "rows_flushed", 0), "1");
+    assert_eq!(metric_counts(&other, &run_id).await, (1, 1));
+
+    ok(
+        &session,
+        &format!("EXEC runs.log_metric @run_id='{run_id}' @key='loss' @value=0.25"),
+    )
+    .await;
+    // Turning buffering off flushes what waits.
+    ok(&session, "EXEC store.buffer_writes @enabled=false").await;
+    assert_eq!(store.write_buffering(), None);
+    assert_eq!(metric_counts(&other, &run_id).await, (2, 2));
+    common::fails(
+        &session,
+        "EXEC store.buffer_writes @enabled=true @max_rows=0",
+    )
+    .await;
+}
