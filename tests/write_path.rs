@@ -69,7 +69,8 @@ fn expect_code<T>(result: runql::Result<T>, code: ErrorCode, what: &str) -> Stri
     }
 }
 
-/// Metric values of a run as another handle reads them: (distinct, raw rows).
+/// Metric values of a run as another handle reads them: (distinct, raw rows
+/// other than latest copies).
 async fn metric_counts(reader: &Store, run_id: &str) -> (i64, i64) {
     let ctx = context(reader).await;
     let distinct = int(
@@ -79,7 +80,7 @@ async fn metric_counts(reader: &Store, run_id: &str) -> (i64, i64) {
     .await;
     let raw = int(
         &ctx,
-        &format!("SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}'"),
+        &format!("SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}' AND NOT latest_copy"),
     )
     .await;
     (distinct, raw)

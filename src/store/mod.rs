@@ -159,8 +159,9 @@ impl WriteSet {
         self.parts.keys().copied()
     }
 
+    /// The rows this write logs; latest metric copies are bookkeeping and not counted.
     pub fn rows(&self) -> usize {
-        self.parts.values().flatten().map(|b| b.num_rows()).sum()
+        self.parts.values().flatten().map(rows::logged_rows).sum()
     }
 
     /// The same rows as one batch per table: many small batches (a buffer of

@@ -202,6 +202,15 @@ pub fn metric_facts(arrays: MetricArrays) -> Result<RecordBatch> {
     batch(RawTable::Metrics, columns)
 }
 
+/// Rows of a batch that are logged values, not latest copies.
+pub fn logged_rows(batch: &RecordBatch) -> usize {
+    let copies = batch
+        .column_by_name(LATEST_COPY)
+        .and_then(|column| column.as_boolean_opt().map(|flags| flags.true_count()))
+        .unwrap_or(0);
+    batch.num_rows() - copies
+}
+
 /// Copies of the latest value per (run, key) among metric `facts`, marked as
 /// copies. MLflow's rule: the maximum by (step, timestamp, value), NaN above
 /// every number, as `views.sql` orders them.
