@@ -14,6 +14,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::execution::context::SessionState;
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder};
 use datafusion::parquet::basic::Compression;
@@ -499,7 +500,7 @@ const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Memory a compaction may hold before its sort and deduplication spill to
 /// disk, so folding a large table stays within a small machine's memory.
-const COMPACTION_MEMORY_BYTES: usize = 512 * 1024 * 1024;
+const COMPACTION_MEMORY_BYTES: usize = 1024 * 1024 * 1024;
 
 fn file_writer(table: &DeltaTable, kind: RawTable) -> Result<RecordBatchWriter> {
     let properties = WriterProperties::builder()
@@ -520,8 +521,10 @@ async fn fold_table(
     fold_sql: &str,
 ) -> Result<SendableRecordBatchStream> {
     let what = || format!("folding table {}", kind.name());
+    // A fair pool: the sort and the aggregates each get their share and
+    // spill, where a greedy pool lets one starve another into failing.
     let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(COMPACTION_MEMORY_BYTES, 1.0)
+        .with_memory_pool(Arc::new(FairSpillPool::new(COMPACTION_MEMORY_BYTES)))
         .build_arc()
         .context(what)?;
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
