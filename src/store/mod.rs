@@ -41,7 +41,7 @@ use clock::Clock;
 use location::Location;
 use rows::ExperimentChange;
 use schema::RawTable;
-use table::ChangeTable;
+use table::{ChangeTable, CompactionScope};
 
 /// The format this runql writes. Opening a store with a higher number fails;
 /// a lower one is upgraded in place.
@@ -492,7 +492,7 @@ impl Store {
             if crowded && self.inner.compacting.lock().insert(kind) {
                 let store = self.clone();
                 tokio::spawn(async move {
-                    let _ = store.compact_table(kind).await;
+                    let _ = store.compact_table(kind, CompactionScope::SmallFiles).await;
                     store.inner.compacting.lock().remove(&kind);
                 });
             }
@@ -506,15 +506,19 @@ impl Store {
         self.recover_intents().await?;
         let mut report = CompactionReport::default();
         for kind in RawTable::ALL {
-            let (before, after) = self.compact_table(kind).await?;
+            let (before, after) = self.compact_table(kind, CompactionScope::All).await?;
             report.tables.push((kind.name().to_string(), before, after));
         }
         Ok(report)
     }
 
-    async fn compact_table(&self, kind: RawTable) -> Result<(usize, usize)> {
+    async fn compact_table(
+        &self,
+        kind: RawTable,
+        scope: CompactionScope,
+    ) -> Result<(usize, usize)> {
         let fold_sql = crate::tables::fold_sql(kind);
-        self.table(kind).compact(&fold_sql).await
+        self.table(kind).compact(&fold_sql, scope).await
     }
 
     /// The session runql itself queries the views through.

@@ -330,15 +330,26 @@ impl ChangeTable {
     /// so they survive. A concurrent compaction of the same files makes one of the
     /// two fail with a conflict, and the table is left as the winner wrote it.
     /// Returns (files before, files after).
-    pub async fn compact(&self, fold_sql: &str) -> Result<(usize, usize)> {
+    pub async fn compact(&self, fold_sql: &str, scope: CompactionScope) -> Result<(usize, usize)> {
         let what = || format!("compacting table {}", self.kind.name());
         let mut table = self.latest().await?;
-        let files: Vec<_> = table.snapshot().context(what)?.log_data().iter().collect();
-        if files.len() <= 1 && self.kind.fold_rule() == FoldRule::Distinct {
+        let files: Vec<_> = table
+            .snapshot()
+            .context(what)?
+            .log_data()
+            .iter()
+            .filter(|file| scope == CompactionScope::All || file.size() < SMALL_FILE_BYTES)
+            .collect();
+        let nothing_to_fold = match scope {
+            CompactionScope::All => files.len() <= 1 && self.kind.fold_rule() == FoldRule::Distinct,
+            CompactionScope::SmallFiles => files.len() <= 1,
+        };
+        if nothing_to_fold {
             return Ok((files.len(), files.len()));
         }
+        let paths: Vec<String> = files.iter().map(|file| file.path().to_string()).collect();
         let mut writer = file_writer(&table, self.kind)?;
-        let mut folded = fold_table(&table, self.kind, fold_sql).await?;
+        let mut folded = fold_table(&table, &paths, self.kind, fold_sql).await?;
         let schema = self.kind.schema();
         while let Some(batch) = folded.try_next().await.context(what)? {
             // The scan reads strings as views; the table stores plain UTF-8.
@@ -490,6 +501,20 @@ impl BackgroundFiles {
     }
 }
 
+/// What a compaction folds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompactionScope {
+    /// Every file: the whole table becomes sorted files.
+    All,
+    /// Only files under [`SMALL_FILE_BYTES`], as automatic compaction does,
+    /// so many small writes cost a fold of what they wrote, not a rewrite of
+    /// the large, already sorted files a load or full compaction left.
+    SmallFiles,
+}
+
+/// Files under this size count as small for [`CompactionScope::SmallFiles`].
+const SMALL_FILE_BYTES: i64 = 16 * 1024 * 1024;
+
 /// Data files of at most this size (compressed), so a big load or compaction
 /// leaves several files that queries can skip by their statistics.
 const TARGET_FILE_BYTES: u64 = 128 * 1024 * 1024;
@@ -513,10 +538,11 @@ fn file_writer(table: &DeltaTable, kind: RawTable) -> Result<RecordBatchWriter> 
         .with_target_file_size(TARGET_FILE_BYTES))
 }
 
-/// Runs the table's fold view over exactly the given table state, as a stream
-/// in the table's sort order.
+/// Runs the table's fold view over exactly the given files of the table
+/// state, as a stream in the table's sort order.
 async fn fold_table(
     table: &DeltaTable,
+    files: &[String],
     kind: RawTable,
     fold_sql: &str,
 ) -> Result<SendableRecordBatchStream> {
@@ -529,7 +555,12 @@ async fn fold_table(
         .context(what)?;
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     ctx.sql("CREATE SCHEMA raw").await.context(what)?;
-    let provider = scan_provider(table).await?;
+    let provider = table
+        .table_provider()
+        .with_session(scan_settings())
+        .with_file_paths(files.iter().cloned())
+        .await
+        .context(what)?;
     ctx.register_table(format!("raw.{}", kind.name()), provider)
         .context(what)?;
     let statements: Vec<&str> = fold_sql
