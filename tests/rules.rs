@@ -5,7 +5,9 @@
 mod common;
 
 use common::moto::{BUCKET, Moto};
-use common::{BASE_VIEWS as USER_VIEWS, RAW_TABLES, context, count, floats, int, sorted, sql};
+use common::{
+    BASE_VIEWS as USER_VIEWS, RAW_TABLES, context, count, floats, int, new_run, sorted, sql,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -153,18 +155,6 @@ async fn fixture(backend: Backend) -> Fixture {
         experiment_id,
         run_id,
     }
-}
-
-async fn new_run(store: &Store, experiment_id: &str) -> String {
-    store
-        .create_run(CreateRun {
-            experiment_id: Some(experiment_id.to_string()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .info
-        .run_id
 }
 
 fn row(values: &[&str]) -> Vec<String> {

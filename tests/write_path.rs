@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{cell, context, int, ok};
+use common::{cell, context, int, new_run, ok};
 use runql::api::{CreateRun, GcOptions};
 use runql::model::{Metric, Tag};
 use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
@@ -41,18 +41,6 @@ impl Place {
         let options = StoreOptions::default().buffered_writes(max_rows, max_delay);
         Store::open_with(&self.location, options).await.unwrap()
     }
-}
-
-async fn new_run(store: &Store, experiment_id: &str) -> String {
-    store
-        .create_run(CreateRun {
-            experiment_id: Some(experiment_id.into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .info
-        .run_id
 }
 
 fn metric(step: i64) -> Metric {

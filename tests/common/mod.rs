@@ -41,6 +41,19 @@ use runql::sql::{Output, Session};
 use runql::{RunqlError, Store};
 
 /// A DataFusion session with the store's tables registered.
+/// A new run in the experiment; its id.
+pub async fn new_run(store: &Store, experiment_id: &str) -> String {
+    store
+        .create_run(runql::api::CreateRun {
+            experiment_id: Some(experiment_id.to_string()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .info
+        .run_id
+}
+
 pub async fn context(store: &Store) -> SessionContext {
     let ctx = SessionContext::new();
     runql::register(&ctx, store).await.expect("register views");
