@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{cell, context, int, new_run, ok};
-use runql::api::{CreateRun, GcOptions};
+use runql::api::GcOptions;
 use runql::model::{Metric, Tag};
 use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
 
