@@ -25,7 +25,7 @@
 
 mod common;
 
-use common::RAW_TABLES;
+use common::{listing, raw_tables};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -3920,30 +3920,6 @@ fn mismatch(case: &Case, error: &runql::RunqlError) -> Option<String> {
 // Snapshots: what "unchanged" means
 // ---------------------------------------------------------------------------
 
-/// Every file under `root` with its size, sorted by path.
-fn listing(root: &Path) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.metadata() else {
-                continue;
-            };
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                let relative = entry.path().strip_prefix(root).unwrap().to_path_buf();
-                out.push((relative.display().to_string(), meta.len()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The store as bytes and as rows.
 #[derive(PartialEq, Debug)]
 struct Snapshot {
@@ -3959,7 +3935,7 @@ struct Snapshot {
 
 async fn snapshot(ctx: &SessionContext, root: &Path) -> Snapshot {
     let mut rows = BTreeMap::new();
-    for table in RAW_TABLES {
+    for table in raw_tables() {
         let name = format!("raw.{table}");
         rows.insert(
             name.clone(),
@@ -3974,7 +3950,7 @@ async fn snapshot(ctx: &SessionContext, root: &Path) -> Snapshot {
     }
     let files = listing(root);
     let mut delta_logs = BTreeMap::new();
-    for table in RAW_TABLES {
+    for table in raw_tables() {
         let prefix = format!("{table}/_delta_log/");
         delta_logs.insert(
             table.to_string(),

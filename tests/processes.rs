@@ -81,7 +81,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{RAW_TABLES, context, runtime, sql};
+use common::{context, raw_tables, runtime, sql};
 use runql::api::CreateRun;
 use runql::{Store, StoreOptions};
 
@@ -777,7 +777,7 @@ async fn data_files(table_dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
 /// Data files in the store that no table's current version references.
 async fn unreferenced_files(root: &Path) -> Vec<PathBuf> {
     let mut unreferenced = Vec::new();
-    for table in RAW_TABLES {
+    for table in raw_tables() {
         unreferenced.extend(data_files(&root.join(table)).await.1);
     }
     unreferenced
@@ -788,7 +788,7 @@ async fn unreferenced_files(root: &Path) -> Vec<PathBuf> {
 /// it leaves, but with rows that would show as duplicates if it were served.
 async fn plant_orphans(root: &Path) -> Vec<PathBuf> {
     let mut planted = Vec::new();
-    for (n, table) in RAW_TABLES.iter().enumerate() {
+    for (n, table) in raw_tables().enumerate() {
         if let Some(live) = data_files(&root.join(table)).await.0.first() {
             let orphan = live.with_file_name(format!(
                 "part-00000-00000000-0000-4000-8000-{n:012}-c000.snappy.parquet"

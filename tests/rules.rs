@@ -6,7 +6,8 @@ mod common;
 
 use common::moto::{BUCKET, Moto};
 use common::{
-    BASE_VIEWS as USER_VIEWS, RAW_TABLES, context, count, floats, int, new_run, sorted, sql,
+    BASE_VIEWS as USER_VIEWS, context, count, expect_code, floats, int, listing, new_run,
+    raw_tables, sorted, sql,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -101,22 +102,11 @@ async fn views(ctx: &SessionContext) -> BTreeMap<String, Vec<Vec<String>>> {
 /// still shows).
 async fn state(ctx: &SessionContext) -> BTreeMap<String, Vec<Vec<String>>> {
     let mut all = views(ctx).await;
-    for table in RAW_TABLES {
+    for table in raw_tables() {
         let n = count(ctx, &format!("raw.{table}")).await;
         all.insert(format!("raw.{table} rows"), vec![vec![n.to_string()]]);
     }
     all
-}
-
-/// Asserts `result` is an error with `code`; returns its message.
-fn expect_code<T>(result: runql::Result<T>, code: ErrorCode, what: &str) -> String {
-    match result {
-        Ok(_) => panic!("{what}: expected {code}, but it succeeded"),
-        Err(e) => {
-            assert_eq!(e.code(), code, "{what}: wrong code for error: {e}");
-            e.to_string()
-        }
-    }
 }
 
 /// Asserts a rejected call left everything as it was.
@@ -1400,7 +1390,7 @@ async fn gc_removes_deleted_runs_for_good(backend: Backend) {
             "{view} still holds rows of the collected run"
         );
     }
-    for table in RAW_TABLES {
+    for table in raw_tables() {
         if table == "experiments" || table == "experiment_tags" {
             continue;
         }
@@ -1930,25 +1920,6 @@ async fn a_format_1_store_is_upgraded_with_its_answers_unchanged() {
         vec![row(&["a1", "loss", "0.1", "3", "100000"])]
     );
     assert_eq!(count(&ctx, "metrics").await, 8);
-}
-
-/// Every file under `root` with its size, sorted.
-fn listing(root: &Path) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                out.push((entry.path().display().to_string(), meta.len()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{cell, context, int, new_run, ok};
+use common::{cell, context, expect_code, int, new_run, ok};
 use runql::api::GcOptions;
 use runql::model::{Metric, Tag};
 use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
@@ -45,16 +45,6 @@ impl Place {
 
 fn metric(step: i64) -> Metric {
     Metric::new("loss", step as f64, 1_700_000_000_000 + step, step)
-}
-
-fn expect_code<T>(result: runql::Result<T>, code: ErrorCode, what: &str) -> String {
-    match result {
-        Ok(_) => panic!("{what}: expected {code}, but it succeeded"),
-        Err(e) => {
-            assert_eq!(e.code(), code, "{what}: wrong code for error: {e}");
-            e.to_string()
-        }
-    }
 }
 
 /// Metric values of a run as another handle reads them: (distinct, raw rows

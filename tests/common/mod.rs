@@ -7,16 +7,11 @@
 pub mod moto;
 
 /// The raw Delta tables: `raw.<name>` in SQL, a directory each in a store.
-pub const RAW_TABLES: [&str; 8] = [
-    "experiments",
-    "experiment_tags",
-    "runs",
-    "params",
-    "tags",
-    "metrics",
-    "inputs",
-    "model_links",
-];
+pub fn raw_tables() -> impl Iterator<Item = &'static str> {
+    runql::store::schema::RawTable::ALL
+        .into_iter()
+        .map(|kind| kind.name())
+}
 
 /// The views that hold the tracking data (the derived views are built on them).
 pub const BASE_VIEWS: [&str; 9] = [
@@ -33,7 +28,9 @@ pub const BASE_VIEWS: [&str; 9] = [
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit};
+use datafusion::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Float64Type, Int64Type, TimeUnit,
+};
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::SessionContext;
@@ -169,19 +166,28 @@ pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A single integer (such as a count) from SQL.
-pub async fn int(ctx: &SessionContext, query: &str) -> i64 {
+/// The first column of a query, cast to `T` (no text round trip); NULL fails.
+async fn first_column<T: ArrowPrimitiveType>(
+    ctx: &SessionContext,
+    query: &str,
+    as_type: DataType,
+) -> Vec<T::Native> {
     let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
-    let values: Vec<i64> = batches
+    batches
         .iter()
         .flat_map(|b| {
-            let col = cast(b.column(0), &DataType::Int64).unwrap();
-            col.as_primitive::<Int64Type>()
+            let col = cast(b.column(0), &as_type).unwrap();
+            col.as_primitive::<T>()
                 .iter()
                 .map(|v| v.expect("non-null"))
                 .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+/// A single integer (such as a count) from SQL.
+pub async fn int(ctx: &SessionContext, query: &str) -> i64 {
+    let values = first_column::<Int64Type>(ctx, query, DataType::Int64).await;
     assert_eq!(values.len(), 1, "{query} returned {values:?}");
     values[0]
 }
@@ -193,15 +199,36 @@ pub async fn count(ctx: &SessionContext, from_where: &str) -> i64 {
 
 /// The first column of a query as f64s, exactly (no text round trip).
 pub async fn floats(ctx: &SessionContext, query: &str) -> Vec<f64> {
-    let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
-    batches
-        .iter()
-        .flat_map(|b| {
-            let col = cast(b.column(0), &DataType::Float64).unwrap();
-            col.as_primitive::<Float64Type>()
-                .iter()
-                .map(|v| v.expect("non-null"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    first_column::<Float64Type>(ctx, query, DataType::Float64).await
+}
+
+/// Asserts `result` is an error with `code`; returns its message.
+pub fn expect_code<T>(result: runql::Result<T>, code: runql::ErrorCode, what: &str) -> String {
+    match result {
+        Ok(_) => panic!("{what}: expected {code}, but it succeeded"),
+        Err(e) => {
+            assert_eq!(e.code(), code, "{what}: wrong code for error: {e}");
+            e.to_string()
+        }
+    }
+}
+
+/// Every file under `root`, by path relative to it, with its size, sorted.
+pub fn listing(root: &std::path::Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                let relative = entry.path().strip_prefix(root).unwrap().to_path_buf();
+                out.push((relative.display().to_string(), meta.len()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
