@@ -154,18 +154,19 @@ impl ChangeTable {
 
     /// A writer of data files for this table, as runql lays them out; nothing
     /// it writes is visible until its files are committed.
-    pub async fn file_writer(&self) -> Result<RecordBatchWriter> {
+    async fn file_writer(&self) -> Result<RecordBatchWriter> {
         let table = self.table.lock().await;
         file_writer(&table, self.kind)
     }
 
     /// Writes `batches` as data files without committing them, returning their Add actions.
     pub async fn stage(&self, batches: Vec<RecordBatch>) -> Result<Vec<Add>> {
+        let what = || format!("writing data files for table {}", self.kind.name());
         let mut writer = self.file_writer().await?;
         for batch in batches {
-            self.write_files(&mut writer, batch).await?;
+            writer.write(batch).await.context(what)?;
         }
-        self.finish_files(writer).await
+        writer.flush().await.context(what)
     }
 
     /// A file writer on a task of its own, so encoding Parquet overlaps
@@ -185,22 +186,6 @@ impl ChangeTable {
             writer.flush().await.context(what)
         });
         Ok(BackgroundFiles { sender, task })
-    }
-
-    /// Writes rows into the data files of `writer`.
-    pub async fn write_files(
-        &self,
-        writer: &mut RecordBatchWriter,
-        rows: RecordBatch,
-    ) -> Result<()> {
-        let what = || format!("writing data files for table {}", self.kind.name());
-        writer.write(rows).await.context(what)
-    }
-
-    /// Closes the data files of `writer`, returning their Add actions to commit.
-    pub async fn finish_files(&self, mut writer: RecordBatchWriter) -> Result<Vec<Add>> {
-        let what = || format!("writing data files for table {}", self.kind.name());
-        writer.flush().await.context(what)
     }
 
     /// Appends `batches` in one commit (shared with concurrent callers).
