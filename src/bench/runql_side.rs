@@ -145,13 +145,19 @@ pub(crate) async fn time_query(
 ) -> Result<Timed> {
     let sql = queries.sql(query);
     let rows = rows::from_batches(&execute(session, &sql).await?.batches)?;
+    let samples = time_each(session, &vec![sql; repeats]).await?;
+    Ok(Timed { samples, rows })
+}
+
+/// Runs the statements one at a time, timing each.
+async fn time_each(session: &Session, statements: &[String]) -> Result<Samples> {
     let mut samples = Samples::default();
-    for _ in 0..repeats {
+    for statement in statements {
         let started = Instant::now();
-        execute(session, &sql).await?;
+        execute(session, statement).await?;
         samples.push(started.elapsed());
     }
-    Ok(Timed { samples, rows })
+    Ok(samples)
 }
 
 /// How logging calls reach the store; each mode is its own pair of report
@@ -226,12 +232,7 @@ pub(crate) async fn time_logging(
             )
         })
         .collect();
-    let mut single = Samples::default();
-    for statement in &single_statements {
-        let started = Instant::now();
-        execute(session, statement).await?;
-        single.push(started.elapsed());
-    }
+    let single = time_each(session, &single_statements).await?;
 
     let batch_statements: Vec<String> = (0..batch_calls)
         .map(|call| {
@@ -249,12 +250,7 @@ pub(crate) async fn time_logging(
             format!("EXEC runs.log_batch @@json='{body}'")
         })
         .collect();
-    let mut batch = Samples::default();
-    for statement in &batch_statements {
-        let started = Instant::now();
-        execute(session, statement).await?;
-        batch.push(started.elapsed());
-    }
+    let batch = time_each(session, &batch_statements).await?;
     for statement in mode.teardown {
         execute(session, statement).await?;
     }
