@@ -208,14 +208,15 @@ CREATE VIEW model_links AS
 SELECT run_id, model_id, direction, step FROM fold.model_links;
 
 -- One row per run with params, tags and latest metrics as maps: params['lr'].
+-- Entries are in key order, so a map prints the same on every read.
 CREATE VIEW runs_wide AS
 SELECT r.*, p.params, t.tags, m.metrics
 FROM runs r
-LEFT JOIN (SELECT run_id, map(array_agg(key), array_agg(value)) AS params
+LEFT JOIN (SELECT run_id, map(array_agg(key ORDER BY key), array_agg(value ORDER BY key)) AS params
            FROM params GROUP BY run_id) p ON p.run_id = r.run_id
-LEFT JOIN (SELECT run_id, map(array_agg(key), array_agg(value)) AS tags
+LEFT JOIN (SELECT run_id, map(array_agg(key ORDER BY key), array_agg(value ORDER BY key)) AS tags
            FROM tags GROUP BY run_id) t ON t.run_id = r.run_id
-LEFT JOIN (SELECT run_id, map(array_agg(key), array_agg(value)) AS metrics
+LEFT JOIN (SELECT run_id, map(array_agg(key ORDER BY key), array_agg(value ORDER BY key)) AS metrics
            FROM latest_metrics GROUP BY run_id) m ON m.run_id = r.run_id;
 
 -- One row per metric value, param and tag of every run.
