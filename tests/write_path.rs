@@ -177,6 +177,13 @@ async fn buffered_logs_are_read_back_by_their_handle_and_flushed_on_demand() {
     .await;
     assert_eq!(seen, 5);
     assert_eq!(metric_counts(&other, &run_id).await, (5, 5));
+    let copies =
+        format!("SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}' AND latest_copy");
+    assert_eq!(
+        int(&ctx, &copies).await,
+        1,
+        "one latest copy per key per flush, not per call"
+    );
     let tags = store.get_run(&run_id).await.unwrap().data.tags;
     assert!(tags.contains(&Tag::new("phase", "warmup")), "{tags:?}");
 

@@ -159,9 +159,21 @@ impl WriteSet {
         self.parts.keys().copied()
     }
 
-    /// The rows this write logs; latest metric copies are bookkeeping and not counted.
     pub fn rows(&self) -> usize {
-        self.parts.values().flatten().map(rows::logged_rows).sum()
+        self.parts.values().flatten().map(|b| b.num_rows()).sum()
+    }
+
+    /// Adds the latest copies of the metric values the write holds (see
+    /// `schema.rs`): one per run and key per commit, however many calls a
+    /// buffered write gathers.
+    fn with_latest_copies(mut self) -> Result<WriteSet> {
+        if let Some(batches) = self.parts.get_mut(&RawTable::Metrics) {
+            let facts = concat_batches(&RawTable::Metrics.schema(), batches.iter())
+                .context(|| "gathering metric values".to_string())?;
+            let copies = rows::latest_copies(&facts)?;
+            *batches = vec![facts, copies];
+        }
+        Ok(self)
     }
 
     /// The same rows as one batch per table: many small batches (a buffer of
@@ -270,6 +282,9 @@ impl Store {
                 compacting: Default::default(),
             }),
         };
+        // Writes a crashed writer left half-done are finished first, so an
+        // upgrade also covers their rows.
+        store.recover_intents().await?;
         if existing_format == Some(1) {
             store.add_latest_copies().await?;
         }
@@ -288,7 +303,6 @@ impl Store {
         if created_experiments {
             store.create_default_experiment().await?;
         }
-        store.recover_intents().await?;
         if let Some(policy) = store.inner.options.write_buffering {
             store.set_write_buffering(Some(policy)).await?;
         }
@@ -296,18 +310,50 @@ impl Store {
     }
 
     /// Upgrades a format-1 store: adds the `latest_copy` column to metrics and
-    /// writes the copies of each run's latest values. Safe to repeat after a
-    /// crash or to run twice at once: extra copies change no answer.
+    /// writes one copy of each run's latest value per key. Safe to repeat
+    /// after a crash or to run twice at once: extra copies change no answer.
     async fn add_latest_copies(&self) -> Result<()> {
+        let what = || "writing latest copies to upgrade the store".to_string();
         let metrics = self.table(RawTable::Metrics);
         metrics.add_missing_columns().await?;
-        let history = self.query("SELECT * FROM raw.metrics", vec![]).await?;
-        let schema = RawTable::Metrics.schema();
-        let facts = datafusion::arrow::compute::concat_batches(&schema, &history)
-            .context(|| "reading metrics to upgrade the store".to_string())?;
-        let mut write = WriteSet::new();
-        write.add(RawTable::Metrics, rows::latest_copies(&facts)?);
-        self.write(write).await
+        let mut history = self
+            .query_context()
+            .await?
+            .sql("SELECT * FROM raw.metrics")
+            .await
+            .context(what)?
+            .execute_stream()
+            .await
+            .context(what)?;
+        // The history is streamed; only the latest value per run and key so
+        // far is kept. Each batch's latest values are candidates, folded into
+        // the kept set whenever the candidates outgrow it, so memory follows
+        // the number of (run, key) pairs, not the number of values.
+        let mut candidates = Vec::new();
+        let (mut pending, mut kept) = (0, 0);
+        while let Some(batch) = history.try_next().await.context(what)? {
+            let facts = RecordBatch::try_new(RawTable::Metrics.schema(), batch.columns().to_vec())
+                .context(what)?;
+            let latest = rows::latest_copies(&facts)?;
+            pending += latest.num_rows();
+            candidates.push(latest);
+            if pending > kept.max(UPGRADE_FOLD_ROWS) {
+                let folded = fold_latest_copies(&candidates)?;
+                (pending, kept) = (folded.num_rows(), folded.num_rows());
+                candidates = vec![folded];
+            }
+        }
+        let copies = fold_latest_copies(&candidates)?;
+        if copies.num_rows() == 0 {
+            return Ok(());
+        }
+        let files = metrics.background_files().await?;
+        if let Err(error) = files.write(copies).await {
+            files.abort();
+            return Err(error);
+        }
+        let adds = files.finish().await?;
+        metrics.commit_adds(adds, None).await.map(drop)
     }
 
     /// MLflow's experiment `0`, "Default", which exists from the start.
@@ -357,6 +403,7 @@ impl Store {
     }
 
     async fn commit_write(&self, write: WriteSet) -> Result<()> {
+        let write = write.with_latest_copies()?;
         let touched: Vec<RawTable> = write.parts.keys().copied().collect();
         let single = (write.parts.len() == 1)
             .then(|| write.parts.first_key_value().map(|(kind, _)| *kind))
@@ -565,4 +612,14 @@ impl Store {
 #[derive(Debug, Default, Clone)]
 pub struct CompactionReport {
     pub tables: Vec<(String, usize, usize)>,
+}
+
+/// Candidate rows gathered while upgrading a store, before they are folded.
+const UPGRADE_FOLD_ROWS: usize = 1 << 20;
+
+/// The latest of several batches of latest copies, per run and key.
+fn fold_latest_copies(candidates: &[RecordBatch]) -> Result<RecordBatch> {
+    let gathered = concat_batches(&RawTable::Metrics.schema(), candidates)
+        .context(|| "gathering latest metric values".to_string())?;
+    rows::latest_copies(&gathered)
 }

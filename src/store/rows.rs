@@ -7,7 +7,7 @@ use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
     TimestampMicrosecondArray, UInt32Array,
 };
-use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -153,9 +153,10 @@ fn canonical(value: f64) -> f64 {
     }
 }
 
-/// Metric rows, each with the run it belongs to, followed by their latest copies.
+/// Metric rows, each with the run it belongs to (a write adds their latest
+/// copies when it commits).
 pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
-    let facts = metric_facts(MetricArrays {
+    metric_facts(MetricArrays {
         run_id: text(entries.iter().map(|(run_id, _)| Some(*run_id))),
         key: text(entries.iter().map(|(_, m)| Some(m.key.as_str()))),
         value: entries.iter().map(|(_, m)| Some(m.value)).collect(),
@@ -164,10 +165,7 @@ pub fn metrics(entries: &[(&str, &Metric)]) -> Result<RecordBatch> {
         dataset_name: text(entries.iter().map(|(_, m)| m.dataset_name.as_deref())),
         dataset_digest: text(entries.iter().map(|(_, m)| m.dataset_digest.as_deref())),
         model_id: text(entries.iter().map(|(_, m)| m.model_id.as_deref())),
-    })?;
-    let copies = latest_copies(&facts)?;
-    concat_batches(&RawTable::Metrics.schema(), [&facts, &copies])
-        .context(|| "encoding metric rows".to_string())
+    })
 }
 
 /// Checked metric values, column by column: run_id and key are UTF-8 and not
@@ -200,15 +198,6 @@ pub fn metric_facts(arrays: MetricArrays) -> Result<RecordBatch> {
         Arc::new(BooleanArray::from(vec![false; rows])),
     ];
     batch(RawTable::Metrics, columns)
-}
-
-/// Rows of a batch that are logged values, not latest copies.
-pub fn logged_rows(batch: &RecordBatch) -> usize {
-    let copies = batch
-        .column_by_name(LATEST_COPY)
-        .and_then(|column| column.as_boolean_opt().map(|flags| flags.true_count()))
-        .unwrap_or(0);
-    batch.num_rows() - copies
 }
 
 /// Copies of the latest value per (run, key) among metric `facts`, marked as
