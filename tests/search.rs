@@ -1829,6 +1829,21 @@ async fn results_carry_the_run_and_its_latest_values() {
             ["r03", "1e-3", "adam", "prod", "3.0", "1.5", "NULL"],
         ]
     );
+    // Map entries are in key order, whatever order they were logged in.
+    let keys = common::sql(
+        &ctx,
+        "SELECT map_keys(params), map_keys(tags), map_keys(metrics) FROM runs_wide \
+         WHERE run_id = 'r03'",
+    )
+    .await;
+    assert_eq!(
+        keys,
+        [[
+            "[batch-size, lr, optimizer]",
+            "[mlflow.note.content, mlflow.runName, stage, user-name]",
+            "[loss, val_loss]",
+        ]]
+    );
     let all = common::sql(&ctx, "SELECT * FROM search_runs('run_id = ''r01''')").await;
     assert_eq!(all.len(), 1);
     let shape = ok(&w.session, "SELECT * FROM search_runs('run_id = ''r01''')").await;
