@@ -81,7 +81,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{context, raw_tables, runtime, sql};
+use common::{context, data_files, raw_tables, runtime, sql};
 use runql::api::CreateRun;
 use runql::{Store, StoreOptions};
 
@@ -754,24 +754,6 @@ async fn queries_work(store: &Store, runs: usize, all_views: bool) {
     ] {
         sql(&ctx, query).await;
     }
-}
-
-/// Data files of a local table: (referenced by the table's current version,
-/// the rest). The rest were written and never committed (a killed writer or
-/// compaction), or removed by a compaction and not yet deleted.
-async fn data_files(table_dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let url = url::Url::from_directory_path(table_dir).unwrap();
-    let delta = deltalake::open_table(url).await.unwrap();
-    let referenced: HashSet<String> = delta
-        .get_file_uris()
-        .unwrap()
-        .map(|uri| uri.rsplit('/').next().unwrap().to_string())
-        .collect();
-    std::fs::read_dir(table_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .partition(|p| referenced.contains(p.file_name().unwrap().to_str().unwrap()))
 }
 
 /// Data files in the store that no table's current version references.

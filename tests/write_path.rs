@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{cell, context, expect_code, int, new_run, ok};
+use common::{cell, context, data_files, expect_code, int, new_run, ok};
 use runql::api::GcOptions;
 use runql::model::{Metric, Tag};
 use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
@@ -421,4 +421,32 @@ async fn buffering_is_switched_from_sql() {
         "EXEC store.buffer_writes @enabled=true @max_rows=0",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_small_writes_are_folded_in_the_background() {
+    let place = Place::new();
+    let options = StoreOptions::default().auto_compact_files(4);
+    let store = Store::open_with(&place.location, options).await.unwrap();
+    let run_id = new_run(&store, "0").await;
+    const WRITES: i64 = 12;
+    for step in 0..WRITES {
+        store.log_metric(&run_id, metric(step)).await.unwrap();
+    }
+    // Each write commits a file of its own; past four, a write starts a fold
+    // of the small files, and writes that land meanwhile get another round.
+    let metrics_dir = std::path::Path::new(&place.location).join("metrics");
+    let started = Instant::now();
+    loop {
+        let live = data_files(&metrics_dir).await.0.len();
+        if live <= 4 {
+            break;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "metrics still has {live} data files after {WRITES} writes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric_counts(&place.open().await, &run_id).await.0, WRITES);
 }

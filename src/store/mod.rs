@@ -77,8 +77,9 @@ impl StoreOptions {
         self
     }
 
-    /// Compact a table (in the background) once a write leaves it with more than this many
-    /// data files. Default 200; 0 turns automatic compaction off.
+    /// Fold a table's small files (in the background) once a write leaves it
+    /// with more than this many of them; large files a load or compaction
+    /// wrote are left alone. Default 200; 0 turns automatic compaction off.
     pub fn auto_compact_files(mut self, files: usize) -> Self {
         self.auto_compact_files = files;
         self
@@ -527,23 +528,36 @@ impl Store {
     /// log call that crossed the threshold. At most one such compaction per
     /// table and handle runs at a time. Best effort: a failed compaction
     /// (typically a concurrent compaction of the same files winning) commits
-    /// nothing, and a later write tries again.
+    /// nothing, and a later write tries again. Writes that land while a
+    /// compaction runs are folded by another round once it ends, so the
+    /// small files stay bounded even when the writes then stop.
     pub(crate) async fn auto_compact(&self, touched: &[RawTable]) {
-        let threshold = self.inner.options.auto_compact_files;
-        if threshold == 0 {
-            return;
-        }
         for &kind in touched {
-            let crowded =
-                matches!(self.table(kind).file_count().await, Ok(files) if files > threshold);
-            if crowded && self.inner.compacting.lock().insert(kind) {
+            if self.crowded(kind).await && self.inner.compacting.lock().insert(kind) {
                 let store = self.clone();
                 tokio::spawn(async move {
-                    let _ = store.compact_table(kind, CompactionScope::SmallFiles).await;
-                    store.inner.compacting.lock().remove(&kind);
+                    loop {
+                        let folded = store.compact_table(kind, CompactionScope::SmallFiles).await;
+                        // Released before looking again, so a write that
+                        // lands after the look starts the next round itself.
+                        store.inner.compacting.lock().remove(&kind);
+                        let again = folded.is_ok()
+                            && store.crowded(kind).await
+                            && store.inner.compacting.lock().insert(kind);
+                        if !again {
+                            break;
+                        }
+                    }
                 });
             }
         }
+    }
+
+    /// Whether a table holds more small files than automatic compaction allows.
+    async fn crowded(&self, kind: RawTable) -> bool {
+        let threshold = self.inner.options.auto_compact_files;
+        threshold > 0
+            && matches!(self.table(kind).small_file_count().await, Ok(files) if files > threshold)
     }
 
     /// Folds every table: superseded change rows and exact duplicate metric values

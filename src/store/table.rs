@@ -285,13 +285,16 @@ impl ChangeTable {
         Ok(next.is_some())
     }
 
-    pub async fn file_count(&self) -> Result<usize> {
+    /// Data files small enough for [`CompactionScope::SmallFiles`] to fold.
+    pub async fn small_file_count(&self) -> Result<usize> {
         let table = self.table.lock().await;
         Ok(table
             .snapshot()
             .context(|| format!("reading table {}", self.kind.name()))?
             .log_data()
-            .num_files())
+            .iter()
+            .filter(|file| file.size() < SMALL_FILE_BYTES)
+            .count())
     }
 
     /// Whether an application transaction (a multi-table write) already committed here.

@@ -37,7 +37,6 @@ use datafusion::prelude::SessionContext;
 use runql::sql::{Output, Session};
 use runql::{RunqlError, Store};
 
-/// A DataFusion session with the store's tables registered.
 /// A new run in the experiment; its id.
 pub async fn new_run(store: &Store, experiment_id: &str) -> String {
     store
@@ -51,6 +50,7 @@ pub async fn new_run(store: &Store, experiment_id: &str) -> String {
         .run_id
 }
 
+/// A DataFusion session with the store's tables registered.
 pub async fn context(store: &Store) -> SessionContext {
     let ctx = SessionContext::new();
     runql::register(&ctx, store).await.expect("register views");
@@ -231,4 +231,24 @@ pub fn listing(root: &std::path::Path) -> Vec<(String, u64)> {
     }
     out.sort();
     out
+}
+
+/// Data files of a local table: (referenced by the table's current version,
+/// the rest). The rest were written and never committed (a killed writer or
+/// compaction), or removed by a compaction and not yet deleted.
+pub async fn data_files(
+    table_dir: &std::path::Path,
+) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
+    let url = url::Url::from_directory_path(table_dir).unwrap();
+    let delta = deltalake::open_table(url).await.unwrap();
+    let referenced: std::collections::HashSet<String> = delta
+        .get_file_uris()
+        .unwrap()
+        .map(|uri| uri.rsplit('/').next().unwrap().to_string())
+        .collect();
+    std::fs::read_dir(table_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .partition(|p| referenced.contains(p.file_name().unwrap().to_str().unwrap()))
 }
