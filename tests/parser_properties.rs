@@ -913,7 +913,7 @@ pub(crate) mod json_body {
     use proptest::prelude::*;
     use runql::model::validation::{
         parse_float, validate_batch_size, validate_experiment_id, validate_experiment_tag,
-        validate_metric, validate_param, validate_run_id, validate_tag,
+        validate_metric, validate_param, validate_run_id, validate_run_tag,
     };
     use runql::model::{DatasetInput, Metric, ModelLink, Tag};
     use runql::procedures::args::canonical_names;
@@ -1535,7 +1535,7 @@ pub(crate) mod json_body {
             let tags = args.json::<Vec<Tag>>(name);
             if let Ok(Some(tags)) = &tags {
                 for tag in tags {
-                    let _ = validate_tag(tag);
+                    let _ = validate_run_tag(tag);
                     let _ = validate_param(tag);
                     let _ = validate_experiment_tag(tag);
                 }

@@ -16,9 +16,9 @@ use futures::{Stream, StreamExt};
 use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    KeyKind, MAX_DATASET_NAME_LENGTH, shown, validate_experiment_id, validate_experiment_name,
-    validate_experiment_tag, validate_key, validate_length, validate_metric, validate_param,
-    validate_run_id, validate_run_name, validate_tag, validate_time,
+    KeyKind, shown, validate_experiment_id, validate_experiment_name, validate_experiment_tag,
+    validate_key, validate_metric, validate_metric_fields, validate_param, validate_run_id,
+    validate_run_name, validate_run_tag, validate_time,
 };
 use crate::model::{
     LifecycleStage, Metric, Millis, Param, RUN_NAME_TAG, RunStatus, Tag, now_millis,
@@ -112,16 +112,7 @@ impl Store {
             validate_param(param).map_err(|e| at_row("params", row, e))?;
         }
         for (row, (_, tag)) in import.tags.iter().enumerate() {
-            validate_tag(tag)
-                .and_then(|_| {
-                    // The run name tag names the run, so it follows run_name's rules.
-                    if tag.key == RUN_NAME_TAG {
-                        validate_run_name(&tag.value)
-                    } else {
-                        Ok(())
-                    }
-                })
-                .map_err(|e| at_row("tags", row, e))?;
+            validate_run_tag(tag).map_err(|e| at_row("tags", row, e))?;
         }
         for (row, (_, metric)) in import.metrics.iter().enumerate() {
             validate_metric(metric).map_err(|e| at_row("metrics", row, e))?;
@@ -398,15 +389,13 @@ impl Store {
         Ok(report)
     }
 
-    /// For each of the given runs in the store (every run for `None`): whether
-    /// it is active, and its experiment.
+    /// For each of the given runs in the store: whether it is active, and its
+    /// experiment.
     async fn stored_runs(&self, run_ids: &HashSet<&str>) -> Result<StoredRuns> {
         if run_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut runs = self.every_stored_run().await?;
-        runs.retain(|id, _| run_ids.contains(id.as_str()));
-        Ok(runs)
+        self.stored_runs_matching(|id| run_ids.contains(id)).await
     }
 
     /// The params of the given runs: a lookup per run for a few runs, one
@@ -438,7 +427,9 @@ impl Store {
             .collect())
     }
 
-    async fn every_stored_run(&self) -> Result<StoredRuns> {
+    /// Every run in the store whose id passes `wanted`, kept as the scan goes
+    /// (a store may hold millions of runs).
+    async fn stored_runs_matching(&self, wanted: impl Fn(&str) -> bool) -> Result<StoredRuns> {
         let batches = self
             .query(
                 "SELECT run_id, lifecycle_stage, experiment_id FROM runs",
@@ -453,7 +444,8 @@ impl Store {
             .zip(rows.strings("experiment_id")?)
             .filter_map(|((id, stage), experiment)| {
                 let active = stage.as_deref() == Some(LifecycleStage::Active.as_str());
-                Some((id?, (active, experiment.unwrap_or_default())))
+                let id = id.filter(|id| wanted(id))?;
+                Some((id, (active, experiment.unwrap_or_default())))
             })
             .collect())
     }
@@ -468,7 +460,9 @@ impl Store {
         &self,
         mut batches: impl Stream<Item = Result<MetricColumns>> + Unpin,
     ) -> Result<usize> {
-        let runs = self.every_stored_run().await?;
+        // Buffered log calls made before the load land before it.
+        self.flush().await?;
+        let runs = self.stored_runs_matching(|_| true).await?;
         let table = self.table(RawTable::Metrics);
         // Encoding Parquet is most of a load's work: values go to one writer
         // per core, and latest copies to files of their own, which
@@ -506,6 +500,9 @@ impl Store {
         }
         if let Some(error) = failure {
             return Err(error);
+        }
+        if loaded == 0 {
+            return Ok(0);
         }
         table.commit_adds(adds, None).await?;
         self.auto_compact(&[RawTable::Metrics]).await;
@@ -566,6 +563,22 @@ fn metric_facts(
             None => Ok(()),
         }
     };
+    let rows = columns.run_id.len();
+    let lengths = [
+        columns.key.len(),
+        columns.value.len(),
+        columns.timestamp.len(),
+        columns.step.len(),
+        columns.dataset_name.len(),
+        columns.dataset_digest.len(),
+        columns.model_id.len(),
+    ];
+    if lengths.iter().any(|&length| length != rows) {
+        return Err(RunqlError::invalid(format!(
+            "metric columns must be of equal length: run_id has {rows} values, the others \
+             (key, value, timestamp, step, dataset_name, dataset_digest, model_id) {lengths:?}"
+        )));
+    }
     required(&columns.run_id, "run_id")?;
     required(&columns.key, "key")?;
     required(&columns.value, "value")?;
@@ -589,16 +602,13 @@ fn metric_facts(
                 checked_keys.push(key);
             }
         }
-        validate_time("timestamp", timestamps.value(row)).map_err(at)?;
-        for (what, names) in [
-            ("dataset_name", &columns.dataset_name),
-            ("dataset_digest", &columns.dataset_digest),
-            ("model_id", &columns.model_id),
-        ] {
-            if names.is_valid(row) {
-                validate_length(what, names.value(row), MAX_DATASET_NAME_LENGTH).map_err(at)?;
-            }
-        }
+        let names = [
+            &columns.dataset_name,
+            &columns.dataset_digest,
+            &columns.model_id,
+        ]
+        .map(|names| names.is_valid(row).then(|| names.value(row)));
+        validate_metric_fields(key, timestamps.value(row), names).map_err(at)?;
         // Rules that need no reads come first, as in `Store::import`.
         if last_run != Some(run_id) {
             check_writable(runs, "metrics", first_row + row, run_id)?;

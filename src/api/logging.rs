@@ -12,7 +12,7 @@ use crate::model::validation::{
     KeyKind, MAX_DATASET_DIGEST_LENGTH, MAX_DATASET_NAME_LENGTH, MAX_DATASET_PROFILE_LENGTH,
     MAX_DATASET_SCHEMA_LENGTH, MAX_DATASET_SOURCE_LENGTH, MAX_INPUT_TAG_KEY_LENGTH,
     MAX_INPUT_TAG_VALUE_LENGTH, shown, validate_batch_size, validate_key, validate_length,
-    validate_metric, validate_param, validate_run_name, validate_tag,
+    validate_metric, validate_param, validate_run_tag,
 };
 use crate::model::{
     DatasetInput, LOG_MODEL_HISTORY_TAG, Metric, ModelLink, Param, RUN_NAME_TAG, Tag,
@@ -61,10 +61,7 @@ impl Store {
             validate_param(param)?;
         }
         for tag in &tags {
-            validate_tag(tag)?;
-            if tag.key == RUN_NAME_TAG {
-                validate_run_name(&tag.value)?;
-            }
+            validate_run_tag(tag)?;
         }
         let params = distinct_params(params)?;
         let run = self.active_run(run_id).await?;

@@ -6,7 +6,7 @@ use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
     MAX_BULK_RUNS, micros_from_millis, validate_batch_size, validate_experiment_id,
-    validate_max_runs, validate_run_id, validate_run_name, validate_tag, validate_time,
+    validate_max_runs, validate_run_id, validate_run_name, validate_run_tag, validate_time,
 };
 use crate::model::{
     DEFAULT_EXPERIMENT_ID, LifecycleStage, Millis, RUN_NAME_TAG, Run, RunData, RunInfo, RunStatus,
@@ -62,7 +62,7 @@ impl Store {
         }
         validate_batch_size(0, 0, request.tags.len())?;
         for tag in &request.tags {
-            validate_tag(tag)?;
+            validate_run_tag(tag)?;
         }
         let name_tag = request.tags.iter().rev().find(|t| t.key == RUN_NAME_TAG);
         if let (Some(name), Some(tag)) = (&request.run_name, name_tag)

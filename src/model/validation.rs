@@ -3,8 +3,10 @@
 //! before anything is written, and every message names the argument, the
 //! limit and the value it got.
 
+use std::fmt::Display;
+
 use crate::error::{Result, RunqlError};
-use crate::model::{Metric, Tag};
+use crate::model::{Metric, RUN_NAME_TAG, Tag};
 
 pub const MAX_ENTITY_KEY_LENGTH: usize = 250;
 pub const MAX_PARAM_VALUE_LENGTH: usize = 6000;
@@ -127,7 +129,8 @@ fn path_not_unique(key: &str) -> Option<String> {
     bad.then_some(normalised)
 }
 
-pub fn validate_length(what: &str, value: &str, limit: usize) -> Result<()> {
+/// `what` names the field in the error; it is formatted only on failure.
+pub fn validate_length(what: impl Display, value: &str, limit: usize) -> Result<()> {
     let length = value.chars().count();
     if length > limit {
         return Err(RunqlError::invalid(format!(
@@ -142,7 +145,7 @@ pub fn validate_length(what: &str, value: &str, limit: usize) -> Result<()> {
 fn validate_entry(kind: KeyKind, entry: &Tag, value_limit: usize) -> Result<()> {
     validate_key(kind, &entry.key)?;
     validate_length(
-        &format!("{} '{}' value", kind.noun(), entry.key),
+        format_args!("{} '{}' value", kind.noun(), entry.key),
         &entry.value,
         value_limit,
     )
@@ -152,7 +155,7 @@ pub fn validate_param(param: &Tag) -> Result<()> {
     validate_entry(KeyKind::Param, param, MAX_PARAM_VALUE_LENGTH)
 }
 
-pub fn validate_tag(tag: &Tag) -> Result<()> {
+fn validate_tag(tag: &Tag) -> Result<()> {
     validate_entry(KeyKind::Tag, tag, MAX_TAG_VALUE_LENGTH)
 }
 
@@ -162,33 +165,53 @@ pub fn validate_experiment_tag(tag: &Tag) -> Result<()> {
 
 /// A time given by a caller: milliseconds since the epoch, not before it, and
 /// small enough to store as microseconds (see [`micros_from_millis`]).
-pub fn validate_time(name: &str, millis: i64) -> Result<()> {
+pub fn validate_time(name: impl Display, millis: i64) -> Result<()> {
     if millis < 0 {
         return Err(RunqlError::invalid(format!(
             "{name} must be milliseconds since the epoch, got {millis}"
         )));
     }
-    micros_from_millis(name, millis).map(drop)
+    micros_from_millis(&name, millis).map(drop)
 }
 
 pub fn validate_metric(metric: &Metric) -> Result<()> {
     validate_key(KeyKind::Metric, &metric.key)?;
-    validate_time(
-        &format!("metric '{}' timestamp", metric.key),
+    validate_metric_fields(
+        &metric.key,
         metric.timestamp,
-    )?;
-    for (what, value) in [
-        ("dataset_name", &metric.dataset_name),
-        ("dataset_digest", &metric.dataset_digest),
-        ("model_id", &metric.model_id),
-    ] {
-        if let Some(value) = value {
+        [
+            metric.dataset_name.as_deref(),
+            metric.dataset_digest.as_deref(),
+            metric.model_id.as_deref(),
+        ],
+    )
+}
+
+/// A metric value's timestamp and its dataset name, dataset digest and model
+/// id (each optional); the key is checked apart, as a bulk load checks each
+/// key once. Errors name the field as `metric '<key>' <field>`.
+pub fn validate_metric_fields(key: &str, timestamp: i64, names: [Option<&str>; 3]) -> Result<()> {
+    validate_time(format_args!("metric '{key}' timestamp"), timestamp)?;
+    for (what, name) in ["dataset_name", "dataset_digest", "model_id"]
+        .iter()
+        .zip(names)
+    {
+        if let Some(name) = name {
             validate_length(
-                &format!("metric '{}' {what}", metric.key),
-                value,
+                format_args!("metric '{key}' {what}"),
+                name,
                 MAX_DATASET_NAME_LENGTH,
             )?;
         }
+    }
+    Ok(())
+}
+
+/// A run tag. The run name tag names the run, so it also follows run_name's rules.
+pub fn validate_run_tag(tag: &Tag) -> Result<()> {
+    validate_tag(tag)?;
+    if tag.key == RUN_NAME_TAG {
+        validate_run_name(&tag.value)?;
     }
     Ok(())
 }
@@ -280,7 +303,7 @@ pub fn validate_max_runs(max_runs: i64) -> Result<()> {
 /// timestamps). MLflow takes any 64-bit milliseconds; beyond about ±292,000
 /// years the microseconds overflow, and such a value is refused rather than
 /// stored wrapped.
-pub fn micros_from_millis(name: &str, millis: i64) -> Result<i64> {
+pub fn micros_from_millis(name: impl Display, millis: i64) -> Result<i64> {
     millis.checked_mul(1000).ok_or_else(|| {
         RunqlError::invalid(format!(
             "{name} {millis} is out of range; times are milliseconds since the epoch from {} to {}",

@@ -4,7 +4,7 @@
 //! the same validation and write path as the procedures. One bad row fails
 //! the statement, naming the row and the rule, and nothing is written.
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::{cast, concat};
 use datafusion::arrow::datatypes::{
     DataType, Float64Type, Int64Type, TimeUnit, TimestampMillisecondType,
@@ -186,11 +186,8 @@ impl Source<'_> {
     }
 
     /// A column as one UTF-8 array, without a string per row (bulk loads).
-    fn text_array(&self, name: &str, required: bool) -> Result<StringArray> {
+    fn text_array(&self, name: &str) -> Result<StringArray> {
         let Some(index) = self.column(name) else {
-            if required && self.count > 0 {
-                return Err(self.null_in(name, 0));
-            }
             return Ok(StringArray::new_null(self.count));
         };
         let mut arrays = Vec::new();
@@ -209,9 +206,6 @@ impl Source<'_> {
                 .as_string::<i32>()
                 .clone(),
         };
-        if required && let Some(row) = joined.nulls().and_then(|n| n.iter().position(|v| !v)) {
-            return Err(self.null_in(name, row));
-        }
         Ok(joined)
     }
 
@@ -395,23 +389,17 @@ pub fn metric_columns(
 ) -> Result<MetricColumns> {
     let batches = std::slice::from_ref(batch);
     let source = plan.source(batches, source_columns, first_row)?;
-    let (run_id, key) = (
-        source.text_array("run_id", true)?,
-        source.text_array("key", true)?,
-    );
-    let value: Float64Array = source.floats("value")?.into_iter().collect();
-    if let Some(row) = value.nulls().and_then(|n| n.iter().position(|v| !v)) {
-        return Err(source.null_in("value", row));
-    }
+    // NULLs where a value is required are the load's to reject, as for any
+    // caller of `Store::import_metrics`.
     Ok(MetricColumns {
-        run_id,
-        key,
-        value,
+        run_id: source.text_array("run_id")?,
+        key: source.text_array("key")?,
+        value: source.floats("value")?.into_iter().collect(),
         timestamp: source.millis("timestamp")?.into_iter().collect(),
         step: source.ints("step")?.into_iter().collect(),
-        dataset_name: source.text_array("dataset_name", false)?,
-        dataset_digest: source.text_array("dataset_digest", false)?,
-        model_id: source.text_array("model_id", false)?,
+        dataset_name: source.text_array("dataset_name")?,
+        dataset_digest: source.text_array("dataset_digest")?,
+        model_id: source.text_array("model_id")?,
     })
 }
 
