@@ -1775,6 +1775,31 @@ mod regressions {
         ));
     }
 
+    /// Found by `bodies_execute_or_fail_as_invalid`: the largest `@max_rows`
+    /// overflowed the buffer's back-pressure limit at the first buffered call.
+    #[test]
+    fn largest_buffer_limits() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let store = Store::open("memory://").await.unwrap();
+            let session = store.session().await.unwrap();
+            for statement in [
+                "EXEC runs.create @run_id='r1'".to_string(),
+                format!(
+                    "EXEC store.buffer_writes @enabled=true @max_rows={0} @max_delay_ms={0}",
+                    i64::MAX
+                ),
+                "EXEC runs.log_metric @run_id='r1' @key='loss' @value=1".to_string(),
+                "EXEC store.flush".to_string(),
+            ] {
+                session
+                    .execute(&statement)
+                    .await
+                    .unwrap_or_else(|error| panic!("{statement}: {error}"));
+            }
+        });
+    }
+
     /// Found by `bodies_execute_or_fail_as_invalid`: a time past chrono's last
     /// year (about 262,000 AD) but inside microseconds failed a cast inside
     /// DataFusion with INTERNAL_ERROR. Bulk changes take any in-range time.

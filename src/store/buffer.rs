@@ -133,7 +133,10 @@ impl WriteBuffer {
             self.wake.notify_one();
         }
         Ok(Offered::Buffered {
-            flush_now: pending.rows >= policy.max_rows * WriteBuffering::BACKPRESSURE_FACTOR,
+            flush_now: pending.rows
+                >= policy
+                    .max_rows
+                    .saturating_mul(WriteBuffering::BACKPRESSURE_FACTOR),
         })
     }
 
