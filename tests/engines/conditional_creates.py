@@ -14,9 +14,8 @@ Each trial picks a fresh key. K racer threads (--racers, default 8) each hold
 a request that is already signed (SigV4, path-style) on an already-open
 connection, wait on a shared threading.Barrier, and then PUT the same key with
 `If-None-Match: *` and a body of their own. Signing and connecting before the
-barrier keeps the requests as close together as Python allows; --client boto3
-sends through boto3's put_object(IfNoneMatch='*') instead (retries off), which
-signs after the barrier and so races less tightly.
+barrier keeps the requests as close together as Python allows (boto3's
+put_object would sign after the barrier and race less tightly).
 
 Every response is classified: 2xx (a winner), 412 PreconditionFailed,
 409 ConditionalRequestConflict (S3's answer when a conflicting write is in
@@ -75,12 +74,6 @@ def parse_args():
     p.add_argument("--access-key", default="test")
     p.add_argument("--secret-key", default="test")
     p.add_argument(
-        "--client",
-        choices=["raw", "boto3"],
-        default="raw",
-        help="raw: pre-signed requests on pre-opened connections (default); boto3: put_object",
-    )
-    p.add_argument(
         "--max-seconds",
         type=float,
         default=None,
@@ -107,8 +100,6 @@ class Racer:
         self.creds = botocore.credentials.Credentials(args.access_key, args.secret_key)
         self.conn = None
         self.prepared = None
-        if args.client == "boto3":
-            self.s3 = make_client(args, retries=False)
 
     def _connect(self):
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
@@ -118,8 +109,6 @@ class Racer:
 
     def prepare(self, key, body):
         self.key, self.body = key, body
-        if self.args.client == "boto3":
-            return
         path = f"{self.base_path}/{self.args.bucket}/{urllib.parse.quote(key, safe='/')}"
         request = botocore.awsrequest.AWSRequest(
             method="PUT",
@@ -144,19 +133,6 @@ class Racer:
     def fire(self):
         """Send the PUT; return (kind, status, code, etag, t_sent, t_answered)."""
         t0 = time.monotonic()
-        if self.args.client == "boto3":
-            try:
-                r = self.s3.put_object(
-                    Bucket=self.args.bucket, Key=self.key, Body=self.body, IfNoneMatch="*"
-                )
-                status = r["ResponseMetadata"]["HTTPStatusCode"]
-                return classify(status, ""), status, "", r.get("ETag", ""), t0, time.monotonic()
-            except botocore.exceptions.ClientError as e:
-                status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                code = e.response.get("Error", {}).get("Code", "")
-                return classify(status, code), status, code, "", t0, time.monotonic()
-            except Exception as e:  # transport errors
-                return "other", 0, type(e).__name__, "", t0, time.monotonic()
         path, headers = self.prepared
         try:
             self.conn.request("PUT", path, body=self.body, headers=headers)
@@ -196,11 +172,11 @@ def classify(status, code):
     return "other"
 
 
-def make_client(args, retries=True):
+def make_client(args):
     config = botocore.config.Config(
         region_name=REGION,
         s3={"addressing_style": "path"},
-        retries={"total_max_attempts": 3 if retries else 1, "mode": "standard"},
+        retries={"total_max_attempts": 3, "mode": "standard"},
         connect_timeout=args.timeout,
         read_timeout=args.timeout,
         max_pool_connections=4,
@@ -399,7 +375,7 @@ def main():
         else "start spread n/a"
     )
     print(
-        f"endpoint={args.endpoint} client={args.client} trials={trials_run} racers={args.racers} "
+        f"endpoint={args.endpoint} trials={trials_run} racers={args.racers} "
         f"winners: 0={winners_hist[0]} 1={winners_hist[1]} >1={winners_hist['many']} "
         f"mismatches={mismatches} other_errors={counts['other']} "
         f"responses: 2xx={counts['win']} 412={counts['412']} 409={counts['409']} "
