@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{cell, context, data_files, expect_code, int, new_run, ok};
+use common::{cell, context, data_files, expect_code, floats, int, new_run, ok};
 use runql::api::GcOptions;
 use runql::model::{Metric, Tag};
 use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
@@ -158,7 +158,8 @@ async fn buffered_logs_are_read_back_by_their_handle_and_flushed_on_demand() {
     let store = place.open_buffered(10_000, NEVER).await;
     let other = place.open().await;
     let run_id = new_run(&store, "0").await;
-    for step in 0..5 {
+    // Out of step order: the latest value is neither the first nor the last call's.
+    for step in [3, 0, 4, 1, 2] {
         store.log_metric(&run_id, metric(step)).await.unwrap();
     }
     store.set_tag(&run_id, "phase", "warmup").await.unwrap();
@@ -184,6 +185,8 @@ async fn buffered_logs_are_read_back_by_their_handle_and_flushed_on_demand() {
         1,
         "one latest copy per key per flush, not per call"
     );
+    let latest = format!("SELECT value FROM latest_metrics WHERE run_id = '{run_id}'");
+    assert_eq!(floats(&ctx, &latest).await, [4.0]);
     let tags = store.get_run(&run_id).await.unwrap().data.tags;
     assert!(tags.contains(&Tag::new("phase", "warmup")), "{tags:?}");
 

@@ -481,7 +481,9 @@ impl Store {
                 };
                 let facts = metric_facts(columns?, loaded, &runs)?;
                 loaded += facts.num_rows();
-                copies.write(rows::latest_copies(&facts)?).await?;
+                copies
+                    .write(rows::latest_copies(std::slice::from_ref(&facts))?)
+                    .await?;
                 writer.write(facts).await?;
             }
             Ok(())

@@ -169,10 +169,8 @@ impl WriteSet {
     /// buffered write gathers.
     fn with_latest_copies(mut self) -> Result<WriteSet> {
         if let Some(batches) = self.parts.get_mut(&RawTable::Metrics) {
-            let facts = concat_batches(&RawTable::Metrics.schema(), batches.iter())
-                .context(|| "gathering metric values".to_string())?;
-            let copies = rows::latest_copies(&facts)?;
-            *batches = vec![facts, copies];
+            let copies = rows::latest_copies(batches)?;
+            batches.push(copies);
         }
         Ok(self)
     }
@@ -335,26 +333,20 @@ impl Store {
         while let Some(batch) = history.try_next().await.context(what)? {
             let facts = RecordBatch::try_new(RawTable::Metrics.schema(), batch.columns().to_vec())
                 .context(what)?;
-            let latest = rows::latest_copies(&facts)?;
+            let latest = rows::latest_copies(std::slice::from_ref(&facts))?;
             pending += latest.num_rows();
             candidates.push(latest);
             if pending > kept.max(UPGRADE_FOLD_ROWS) {
-                let folded = fold_latest_copies(&candidates)?;
+                let folded = rows::latest_copies(&candidates)?;
                 (pending, kept) = (folded.num_rows(), folded.num_rows());
                 candidates = vec![folded];
             }
         }
-        let copies = fold_latest_copies(&candidates)?;
-        if copies.num_rows() == 0 {
-            return Ok(());
+        let copies = rows::latest_copies(&candidates)?;
+        if copies.num_rows() > 0 {
+            metrics.append(vec![copies]).await?;
         }
-        let files = metrics.background_files().await?;
-        if let Err(error) = files.write(copies).await {
-            files.abort();
-            return Err(error);
-        }
-        let adds = files.finish().await?;
-        metrics.commit_adds(adds, None).await.map(drop)
+        Ok(())
     }
 
     /// MLflow's experiment `0`, "Default", which exists from the start.
@@ -630,10 +622,3 @@ pub struct CompactionReport {
 
 /// Candidate rows gathered while upgrading a store, before they are folded.
 const UPGRADE_FOLD_ROWS: usize = 1 << 20;
-
-/// The latest of several batches of latest copies, per run and key.
-fn fold_latest_copies(candidates: &[RecordBatch]) -> Result<RecordBatch> {
-    let gathered = concat_batches(&RawTable::Metrics.schema(), candidates)
-        .context(|| "gathering latest metric values".to_string())?;
-    rows::latest_copies(&gathered)
-}

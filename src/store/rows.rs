@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
-    TimestampMicrosecondArray, UInt32Array,
+    TimestampMicrosecondArray,
 };
-use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::compute::interleave_record_batch;
 use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -202,45 +202,61 @@ pub fn metric_facts(arrays: MetricArrays) -> Result<RecordBatch> {
 
 /// Copies of the latest value per (run, key) among metric `facts`, marked as
 /// copies. MLflow's rule: the maximum by (step, timestamp, value), NaN above
-/// every number, as `views.sql` orders them.
-pub fn latest_copies(facts: &RecordBatch) -> Result<RecordBatch> {
+/// every number, as `views.sql` orders them. The facts may span several
+/// batches (a buffered flush, or an upgrade's candidates), read in place.
+pub fn latest_copies(facts: &[RecordBatch]) -> Result<RecordBatch> {
     let what = || "finding the latest metric values".to_string();
-    let column = |name: &str| {
-        facts
-            .column_by_name(name)
-            .ok_or_else(|| RunqlError::internal(what(), format!("no column {name}")))
+    let schema = RawTable::Metrics.schema();
+    let columns = facts
+        .iter()
+        .map(|batch| {
+            let column = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .ok_or_else(|| RunqlError::internal(what(), format!("no column {name}")))
+            };
+            Ok((
+                column("run_id")?.as_string::<i32>(),
+                column("key")?.as_string::<i32>(),
+                column("step")?.as_primitive::<Int64Type>(),
+                column("timestamp")?.as_primitive::<TimestampMicrosecondType>(),
+                column("value")?.as_primitive::<Float64Type>(),
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rank = |(batch, row): (usize, usize)| {
+        let (_, _, steps, times, values) = columns[batch];
+        (steps.value(row), times.value(row), values.value(row))
     };
-    let (run_ids, keys) = (
-        column("run_id")?.as_string::<i32>(),
-        column("key")?.as_string::<i32>(),
-    );
-    let values = column("value")?.as_primitive::<Float64Type>();
-    let times = column("timestamp")?.as_primitive::<TimestampMicrosecondType>();
-    let steps = column("step")?.as_primitive::<Int64Type>();
-    let rank = |row: usize| (steps.value(row), times.value(row), values.value(row));
-    let mut latest: HashMap<(&str, &str), usize> = HashMap::with_capacity(facts.num_rows() / 4);
-    for row in 0..facts.num_rows() {
-        latest
-            .entry((run_ids.value(row), keys.value(row)))
-            .and_modify(|best| {
-                let (step, time, value) = rank(row);
-                let (best_step, best_time, best_value) = rank(*best);
-                let newer = (step, time)
-                    .cmp(&(best_step, best_time))
-                    .then(value.total_cmp(&best_value));
-                if newer.is_gt() {
-                    *best = row;
-                }
-            })
-            .or_insert(row);
+    let mut latest: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    for (batch, ((run_ids, keys, ..), rows)) in columns.iter().zip(facts).enumerate() {
+        for row in 0..rows.num_rows() {
+            latest
+                .entry((run_ids.value(row), keys.value(row)))
+                .and_modify(|best| {
+                    let (step, time, value) = rank((batch, row));
+                    let (best_step, best_time, best_value) = rank(*best);
+                    let newer = (step, time)
+                        .cmp(&(best_step, best_time))
+                        .then(value.total_cmp(&best_value));
+                    if newer.is_gt() {
+                        *best = (batch, row);
+                    }
+                })
+                .or_insert((batch, row));
+        }
     }
-    let mut rows: Vec<u32> = latest.into_values().map(|row| row as u32).collect();
-    rows.sort_unstable();
-    let copies = take_record_batch(facts, &UInt32Array::from(rows)).context(what)?;
+    if latest.is_empty() {
+        return Ok(RecordBatch::new_empty(schema));
+    }
+    let mut picks: Vec<(usize, usize)> = latest.into_values().collect();
+    picks.sort_unstable();
+    let sources: Vec<&RecordBatch> = facts.iter().collect();
+    let copies = interleave_record_batch(&sources, &picks).context(what)?;
     let mut columns = copies.columns().to_vec();
-    let flag = facts.schema().index_of(LATEST_COPY).context(what)?;
+    let flag = schema.index_of(LATEST_COPY).context(what)?;
     columns[flag] = Arc::new(BooleanArray::from(vec![true; copies.num_rows()]));
-    RecordBatch::try_new(facts.schema(), columns).context(what)
+    RecordBatch::try_new(schema, columns).context(what)
 }
 
 pub fn inputs(run_id: &str, inputs: &[DatasetInput]) -> Result<RecordBatch> {
