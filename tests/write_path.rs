@@ -8,7 +8,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{cell, context, data_files, expect_code, floats, int, new_run, ok};
-use runql::api::GcOptions;
+use datafusion::arrow::array::{Float64Array, Int64Array, StringArray};
+use runql::api::{GcOptions, MetricColumns};
 use runql::model::{Metric, Tag};
 use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
 
@@ -452,4 +453,69 @@ async fn many_small_writes_are_folded_in_the_background() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(metric_counts(&place.open().await, &run_id).await.0, WRITES);
+}
+
+/// One metric value per run id, as `Store::import_metrics` takes them.
+fn metric_columns(run_ids: &[&str], key: &str) -> MetricColumns {
+    let rows = run_ids.len();
+    MetricColumns {
+        run_id: StringArray::from(run_ids.to_vec()),
+        key: StringArray::from(vec![key; rows]),
+        value: Float64Array::from(vec![0.5; rows]),
+        timestamp: Int64Array::from(vec![1_700_000_000_000; rows]),
+        step: Int64Array::from(vec![100; rows]),
+        dataset_name: StringArray::new_null(rows),
+        dataset_digest: StringArray::new_null(rows),
+        model_id: StringArray::new_null(rows),
+    }
+}
+
+/// Commits of the metrics table so far.
+fn metrics_commits(place: &Place) -> usize {
+    let log = std::path::Path::new(&place.location).join("metrics/_delta_log");
+    std::fs::read_dir(log)
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().extension() == Some("json".as_ref()))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_load_lands_after_the_buffered_calls_before_it() {
+    let place = Place::new();
+    let store = place.open_buffered(10_000, NEVER).await;
+    let other = place.open().await;
+    let run_id = new_run(&store, "0").await;
+    store.log_metric(&run_id, metric(0)).await.unwrap();
+
+    let load = futures::stream::iter([Ok(metric_columns(&[&run_id], "loss"))]);
+    assert_eq!(store.import_metrics(load).await.unwrap(), 1);
+    assert_eq!(
+        metric_counts(&other, &run_id).await,
+        (2, 2),
+        "the buffered value was flushed before the load"
+    );
+
+    // An empty load writes nothing, not even an empty commit.
+    let commits = metrics_commits(&place);
+    let empty = futures::stream::iter(Vec::<runql::Result<MetricColumns>>::new());
+    assert_eq!(store.import_metrics(empty).await.unwrap(), 0);
+    assert_eq!(metrics_commits(&place), commits);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_load_with_columns_of_unequal_length_is_refused() {
+    let place = Place::new();
+    let store = place.open().await;
+    let run_id = new_run(&store, "0").await;
+    let mut columns = metric_columns(&[&run_id, &run_id], "loss");
+    columns.step = Int64Array::from(vec![1]);
+    let message = expect_code(
+        store
+            .import_metrics(futures::stream::iter([Ok(columns)]))
+            .await,
+        ErrorCode::InvalidParameterValue,
+        "a step column one value short",
+    );
+    assert!(message.contains("equal length"), "{message}");
+    assert_eq!(metric_counts(&store, &run_id).await, (0, 0));
 }

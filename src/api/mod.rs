@@ -13,5 +13,5 @@ mod search;
 
 pub use experiments::ExperimentFilter;
 pub use gc::{GcOptions, GcReport};
-pub use import::{Import, ImportExperiment, ImportReport, ImportRun};
+pub use import::{Import, ImportExperiment, ImportReport, ImportRun, MetricColumns};
 pub use runs::CreateRun;
