@@ -4,7 +4,9 @@
 // Each test crate compiles its own copy and uses only some of these.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod moto;
+pub mod seaweed;
 
 /// The raw Delta tables: `raw.<name>` in SQL, a directory each in a store.
 pub fn raw_tables() -> impl Iterator<Item = &'static str> {
