@@ -314,7 +314,9 @@ fn the_repl_on_a_terminal() {
     // Ctrl-C cancels a running query and keeps the session.
     repl.send("SELECT count(*) FROM range(100000000000);\r")
         .unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    // The spinner shows once the statement has run for a second, so Ctrl-C
+    // surely lands while it runs, however slow the machine.
+    repl.expect(" running ").unwrap();
     repl.send("\x03").unwrap();
     repl.expect("cancelled").unwrap();
     prompt(&mut repl);

@@ -16,8 +16,9 @@ use runql::{ErrorCode, Store, StoreOptions, WriteBuffering};
 /// Long enough that nothing flushes by age while a test looks.
 const NEVER: Duration = Duration::from_secs(3600);
 
-/// How long a test waits for the background flusher before failing.
-const PATIENCE: Duration = Duration::from_secs(30);
+/// How long a test waits for the background flusher before failing: generous,
+/// since the verdict must not depend on how loaded the machine is.
+const PATIENCE: Duration = Duration::from_secs(180);
 
 struct Place {
     _dir: tempfile::TempDir,
