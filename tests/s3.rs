@@ -561,26 +561,29 @@ fn signal(moto: &Moto, name: &str) {
 enum Freeze {
     /// Before the call starts: the call must fail.
     BeforeCall,
-    /// This many milliseconds after the call starts: it may be caught anywhere
-    /// in its writes, or finish first.
-    IntoCall(u64),
+    /// This share (in percent) of the previous unfrozen call's duration after
+    /// the call starts, so the freezes spread over a call's reads and writes
+    /// on a fast machine as on a slow one: it may be caught anywhere in them,
+    /// or finish first.
+    IntoCall(u32),
 }
 
 /// Which batches the server freezes around. The verdict rests on the frozen
 /// calls' outcomes, as the writer reports them, never on how long anything took.
 const FREEZES: [(usize, Freeze); 6] = [
     (1, Freeze::BeforeCall),
-    (3, Freeze::IntoCall(0)),
-    (5, Freeze::IntoCall(15)),
-    (7, Freeze::IntoCall(40)),
-    (9, Freeze::IntoCall(100)),
+    (3, Freeze::IntoCall(25)),
+    (5, Freeze::IntoCall(50)),
+    (7, Freeze::IntoCall(75)),
+    (9, Freeze::IntoCall(95)),
     (11, Freeze::BeforeCall),
 ];
 
 /// What the writer tells the test about a batch the server freezes around.
 enum WriterNote {
-    /// It is about to call; it waits for the test to say go.
-    AboutToCall(usize),
+    /// It is about to call; it waits for the test to say go. `previous` is
+    /// how long the last unfrozen call took.
+    AboutToCall { batch: usize, previous: Duration },
     /// The call returned (`failed` if with an error); it waits until the
     /// server runs again before it goes on.
     Returned { batch: usize, failed: bool },
@@ -629,10 +632,12 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
             runtime(1).block_on(async move {
                 let store = open(&location, options).await;
                 let mut failures = Vec::new();
+                let mut previous = Duration::ZERO;
                 for i in 0..BATCHES {
                     let frozen = FREEZES.iter().any(|(batch, _)| *batch == i);
                     if frozen {
-                        note.send(WriterNote::AboutToCall(i)).unwrap();
+                        note.send(WriterNote::AboutToCall { batch: i, previous })
+                            .unwrap();
                         proceeding.recv().unwrap();
                     }
                     let (metrics, params, tags) = batch(i);
@@ -654,6 +659,9 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
                             proceeding.recv().unwrap();
                         }
                         if outcome.is_ok() {
+                            if !frozen {
+                                previous = started.elapsed();
+                            }
                             break;
                         }
                         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -666,18 +674,18 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
 
     let mut frozen_calls = Vec::new();
     for (batch, freeze) in FREEZES {
-        match notes.recv().expect("the writer stopped early") {
-            WriterNote::AboutToCall(i) => assert_eq!(i, batch),
-            WriterNote::Returned { batch: i, .. } => panic!("batch {i} returned unannounced"),
-        }
+        let previous = match notes.recv().expect("the writer stopped early") {
+            WriterNote::AboutToCall { batch: i, previous } if i == batch => previous,
+            _ => panic!("batch {batch}: expected its announcement"),
+        };
         match freeze {
             Freeze::BeforeCall => {
                 signal(&moto, "STOP");
                 proceed.send(()).unwrap();
             }
-            Freeze::IntoCall(millis) => {
+            Freeze::IntoCall(percent) => {
                 proceed.send(()).unwrap();
-                std::thread::sleep(Duration::from_millis(millis));
+                std::thread::sleep(previous * percent / 100);
                 signal(&moto, "STOP");
             }
         }
@@ -689,12 +697,15 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
         };
         signal(&moto, "CONT");
         proceed.send(()).unwrap();
-        frozen_calls.push((batch, freeze, failed));
+        frozen_calls.push((batch, freeze, previous, failed));
     }
     let failures = writer.join().unwrap();
 
-    for (batch, freeze, failed) in &frozen_calls {
-        eprintln!("batch {batch}, server frozen {freeze:?}: the call failed: {failed}");
+    for (batch, freeze, previous, failed) in &frozen_calls {
+        eprintln!(
+            "batch {batch}, server frozen {freeze:?} (the call before took {previous:?}): \
+             the call failed: {failed}"
+        );
         if matches!(freeze, Freeze::BeforeCall) {
             assert!(
                 failed,
