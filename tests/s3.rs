@@ -556,6 +556,26 @@ fn signal(moto: &Moto, name: &str) {
     assert!(status.success(), "kill -{name} failed");
 }
 
+/// Freezes the server and returns once the kernel reports it stopped.
+fn freeze_server(moto: &Moto) {
+    signal(moto, "STOP");
+    let stat = format!("/proc/{}/stat", moto.child.id());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&stat).expect("reading the server's state");
+        // The state follows the parenthesised command name.
+        let state = text.rsplit(')').next().unwrap_or("").trim_start();
+        if state.starts_with('T') {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop within 30 s: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// When the test freezes the server around one of the writer's calls.
 #[derive(Debug, Clone, Copy)]
 enum Freeze {
@@ -584,9 +604,13 @@ enum WriterNote {
     /// It is about to call; it waits for the test to say go. `previous` is
     /// how long the last unfrozen call took.
     AboutToCall { batch: usize, previous: Duration },
-    /// The call returned (`failed` if with an error); it waits until the
-    /// server runs again before it goes on.
-    Returned { batch: usize, failed: bool },
+    /// The call returned after `took` (`failed` if with an error); it waits
+    /// until the server runs again before it goes on.
+    Returned {
+        batch: usize,
+        failed: bool,
+        took: Duration,
+    },
 }
 
 /// A writer logs batches while the test freezes the server around some of
@@ -653,9 +677,12 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
                             assert!(attempt < 30, "batch {i} kept failing: {error}");
                         }
                         if frozen && attempt == 0 {
-                            let failed = outcome.is_err();
-                            note.send(WriterNote::Returned { batch: i, failed })
-                                .unwrap();
+                            note.send(WriterNote::Returned {
+                                batch: i,
+                                failed: outcome.is_err(),
+                                took: started.elapsed(),
+                            })
+                            .unwrap();
                             proceeding.recv().unwrap();
                         }
                         if outcome.is_ok() {
@@ -680,39 +707,34 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
         };
         match freeze {
             Freeze::BeforeCall => {
-                signal(&moto, "STOP");
+                freeze_server(&moto);
                 proceed.send(()).unwrap();
             }
             Freeze::IntoCall(percent) => {
                 proceed.send(()).unwrap();
                 std::thread::sleep(previous * percent / 100);
-                signal(&moto, "STOP");
+                freeze_server(&moto);
             }
         }
         // The server stays frozen until the call has returned, so a call it
         // caught fails by the client's timeouts, not by a guess at a duration.
-        let failed = match notes.recv().expect("the writer stopped early") {
-            WriterNote::Returned { batch: i, failed } if i == batch => failed,
+        let (failed, took) = match notes.recv().expect("the writer stopped early") {
+            WriterNote::Returned {
+                batch: i,
+                failed,
+                took,
+            } if i == batch => (failed, took),
             _ => panic!("batch {batch}: expected its outcome"),
         };
         signal(&moto, "CONT");
         proceed.send(()).unwrap();
-        frozen_calls.push((batch, freeze, previous, failed));
-    }
-    let failures = writer.join().unwrap();
-
-    for (batch, freeze, previous, failed) in &frozen_calls {
         eprintln!(
             "batch {batch}, server frozen {freeze:?} (the call before took {previous:?}): \
-             the call failed: {failed}"
+             the call failed: {failed}, after {took:?}"
         );
-        if matches!(freeze, Freeze::BeforeCall) {
-            assert!(
-                failed,
-                "batch {batch} succeeded although the server was frozen before it"
-            );
-        }
+        frozen_calls.push((batch, freeze, failed));
     }
+    let failures = writer.join().unwrap();
     for (batch, elapsed, error) in &failures {
         eprintln!("batch {batch} failed after {elapsed:?}: {error}");
         assert!(
@@ -755,4 +777,12 @@ fn a_server_stopped_mid_write_gives_errors_and_retries_duplicate_nothing() {
         store.compact().await.unwrap();
         assert_eq!(stored(&context(&store).await, &run_id).await, rows);
     });
+    for (batch, freeze, failed) in frozen_calls {
+        if matches!(freeze, Freeze::BeforeCall) {
+            assert!(
+                failed,
+                "batch {batch} succeeded although the server was stopped before it"
+            );
+        }
+    }
 }
