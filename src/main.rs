@@ -55,7 +55,7 @@ struct Args {
 enum Action {
     /// Log a few runs through the library and answer "best val_loss per optimizer".
     Demo,
-    /// Measure the standard workload on runql and on DuckDB over Parquet.
+    /// Measure the standard workload on runql and on DuckDB over Parquet.
     Bench {
         /// The standard size: S (1k runs, 100k points), M (100k runs, 10M), L (1M runs, 100M).
         #[arg(long, default_value = "S")]
@@ -63,9 +63,10 @@ enum Action {
         /// Runs to generate instead of the size's (x 100 metric points each).
         #[arg(long)]
         runs: Option<usize>,
-        /// Path to gen_dataset.py.
-        #[arg(long, default_value = "../shared/bench/gen_dataset.py")]
-        generator: std::path::PathBuf,
+        /// Another gen_dataset.py to generate the data with
+        /// [default: the copy built into runql].
+        #[arg(long)]
+        generator: Option<std::path::PathBuf>,
         /// Data (kept per run count), stores and Parquet go here
         /// [default: runql-bench in the temporary directory].
         #[arg(long)]

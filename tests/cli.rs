@@ -257,6 +257,42 @@ fn the_subcommands_still_parse() {
     }
 }
 
+/// `runql bench` needs nothing beside the binary but python3 with DuckDB: it
+/// generates the standard workload with the generator built into it, from a
+/// directory where no other copy lies, and DuckDB agrees with every answer.
+#[test]
+fn bench_runs_from_any_directory_with_its_own_generator() {
+    let cli = Cli::new();
+    let work_dir = cli.dir.path().join("bench");
+    let output = cli
+        .command()
+        .current_dir(cli.dir.path())
+        .args([
+            "bench",
+            "--runs",
+            "20",
+            "--repeats",
+            "1",
+            "--load-repeats",
+            "1",
+        ])
+        .args(["--single-calls", "2", "--batch-calls", "1", "--work-dir"])
+        .arg(&work_dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = stdout(&output);
+    assert!(
+        report.contains("answers: every query's answer equals DuckDB's"),
+        "{report}"
+    );
+    assert!(!report.contains("issue"), "{report}");
+    let metrics = std::fs::read_to_string(work_dir.join("data-20/metrics.csv")).unwrap();
+    // 20 runs x 20 steps x 5 metrics, below a header.
+    assert_eq!(metrics.lines().count(), 1 + 20 * 20 * 5);
+}
+
 /// The REPL on a pseudo-terminal: a statement over two lines, meta commands,
 /// Tab completing a table name and an EXEC argument, Ctrl-C cancelling a query, Ctrl-D leaving, and
 /// the history file written.

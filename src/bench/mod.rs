@@ -1,4 +1,4 @@
-//! `runql bench`: the standard workload, measured on runql and, in the
+//! `runql bench`: the standard workload, measured on runql and, in the
 //! same run, on the baseline (DuckDB's Python package over the same data
 //! exported to Parquet).
 //!
@@ -49,8 +49,9 @@ pub struct BenchOptions {
     pub size: Size,
     /// Runs to generate instead of the size's (100 metric points each).
     pub runs: Option<usize>,
-    /// The dataset generator; default `../shared/bench/gen_dataset.py`.
-    pub generator: PathBuf,
+    /// Another copy of the dataset generator, `gen_dataset.py`; default the
+    /// one built into runql.
+    pub generator: Option<PathBuf>,
     /// Where data (kept per run count), Parquet, stores and scripts go;
     /// default `runql-bench` in the system's temporary directory.
     pub work_dir: PathBuf,
@@ -71,7 +72,7 @@ impl Default for BenchOptions {
         BenchOptions {
             size: Size::S,
             runs: None,
-            generator: PathBuf::from("../shared/bench/gen_dataset.py"),
+            generator: None,
             work_dir: std::env::temp_dir().join("runql-bench"),
             repeats: 5,
             load_repeats: 3,
@@ -82,7 +83,7 @@ impl Default for BenchOptions {
     }
 }
 
-/// The targets, for size M on a 2-core machine.
+/// runql's goals (README, Benchmark), for size M on a 2-core machine.
 const INGEST_TARGET: f64 = 3e6;
 const BATCH_TARGET: f64 = 5e5;
 const SINGLE_P50_TARGET: Duration = Duration::from_millis(1);
@@ -103,7 +104,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
     let runs = options.runs.unwrap_or(options.size.runs());
     let work = &options.work_dir;
     std::fs::create_dir_all(work).context(|| format!("creating {}", work.display()))?;
-    let data_dir = dataset::ensure(&options.generator, work, runs)?;
+    let data_dir = dataset::ensure(options.generator.as_deref(), work, runs)?;
     let store_dir = runql_side::store_dir(work, runs);
 
     progress(&format!(
@@ -238,7 +239,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
             "baseline: DuckDB {} (Python) over the same CSVs exported to Parquet; runql on a local store",
             duckdb.version
         ),
-        "runql vs DuckDB: how many times faster (or leaner) runql is; targets are the issue's, set for size M"
+        "runql vs DuckDB: how many times faster (or leaner) runql is; targets are runql's goals (README, Benchmark), set for size M"
             .into(),
     ];
     let notes = vec![
@@ -316,7 +317,7 @@ fn size_name(size: Size, runs_override: Option<usize>) -> String {
     }
 }
 
-/// The figure number of a query.
+/// The report's figure number of a query.
 fn number(query: Query) -> &'static str {
     match query {
         Query::Q1Sql | Query::Q1Search => "4",

@@ -1,7 +1,7 @@
 //! The printed report: a header, one row per figure with DuckDB's figure, how
-//! runql compares, the issue's target and whether it is met, then notes on the
+//! runql compares, the goal and whether it is met, then notes on the
 //! load, and loudly, any answer that differs from DuckDB's. Plain text, to be
-//! pasted into an issue note as is.
+//! pasted into a report or a review as is.
 
 use std::fmt;
 use std::time::Duration;
@@ -54,7 +54,7 @@ impl fmt::Display for Amount {
     }
 }
 
-/// The issue's goal for a figure: a limit, and for queries also beating DuckDB.
+/// runql's goal for a figure: a limit, and for queries also beating DuckDB.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target {
     limit: Option<Amount>,

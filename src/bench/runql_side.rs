@@ -188,7 +188,7 @@ pub(crate) const LOGGING_MODES: &[LoggingMode] = &[
     },
 ];
 
-/// Metrics per `runs.log_batch` call, as the issue sets.
+/// Metrics per `runs.log_batch` call in the standard workload.
 pub(crate) const BATCH_SIZE: usize = 1000;
 
 /// Logging latencies of one mode.
