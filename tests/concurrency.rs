@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::runtime;
+use common::{compact_until_stopped, runtime};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -128,22 +128,13 @@ fn concurrent_writers_and_compaction_lose_nothing() {
     let compactor = {
         let (location, stop) = (location.clone(), stop.clone());
         std::thread::spawn(move || {
-            runtime(1).block_on(async move {
-                let store = Store::open(&location).await.unwrap();
-                let (mut compactions, mut failed_after_stop) = (0, 0);
-                // Until told to stop, and then until one compaction has completed:
-                // the writers may finish before the first one does on a loaded
-                // machine, and a compaction of a quiet store must succeed.
-                while !stop.load(Ordering::Relaxed) || (compactions == 0 && failed_after_stop < 3) {
-                    let stopped = stop.load(Ordering::Relaxed);
-                    // Losing a race to a writer's own compaction is allowed; losing data is not.
-                    if store.compact().await.is_ok() {
-                        compactions += 1;
-                    } else {
-                        failed_after_stop += usize::from(stopped);
-                    }
-                }
-                compactions
+            let runtime = runtime(1);
+            let store = runtime.block_on(Store::open(&location)).unwrap();
+            compact_until_stopped(&stop, || {
+                runtime
+                    .block_on(store.compact())
+                    .map(drop)
+                    .map_err(|error| error.to_string())
             })
         })
     };
@@ -158,10 +149,10 @@ fn concurrent_writers_and_compaction_lose_nothing() {
         .flat_map(|w| w.join().unwrap())
         .collect();
     stop.store(true, Ordering::Relaxed);
-    let compactions = compactor.join().unwrap();
+    let (compactions, failures) = compactor.join().unwrap();
     assert!(
         compactions > 0,
-        "the compactor never completed a compaction"
+        "the compactor never completed a compaction: {failures:?}"
     );
 
     runtime(1).block_on(async {

@@ -81,7 +81,7 @@ use std::time::{Duration, Instant};
 
 use common::child::Guarded;
 use common::seaweed::SeaweedFs;
-use common::{context, data_files, raw_tables, runtime, sql};
+use common::{compact_until_stopped, context, data_files, raw_tables, runtime, sql};
 use runql::api::CreateRun;
 use runql::{Store, StoreOptions};
 
@@ -488,23 +488,14 @@ impl CompactionLoop {
         let stop = Arc::new(AtomicBool::new(false));
         let (target, flag) = (target.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
-            let (mut succeeded, mut failures) = (0, Vec::new());
-            let mut failed_after_stop = 0;
-            // Until told to stop, and then until one compaction has completed: on a
-            // loaded machine the writers may all finish before the first one does,
-            // and a compaction of a quiet store must succeed. A compaction that
-            // keeps failing with no writer left ends the loop, and the test fails.
-            while !flag.load(Ordering::Relaxed) || (succeeded == 0 && failed_after_stop < 3) {
-                let stopped = flag.load(Ordering::Relaxed);
+            compact_until_stopped(&flag, || {
                 let output = target.command().arg("compact").output().unwrap();
                 if output.status.success() {
-                    succeeded += 1;
+                    Ok(())
                 } else {
-                    failed_after_stop += usize::from(stopped);
-                    failures.push(String::from_utf8_lossy(&output.stderr).trim().to_string());
+                    Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
                 }
-            }
-            (succeeded, failures)
+            })
         });
         CompactionLoop { stop, thread }
     }

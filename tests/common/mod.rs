@@ -159,6 +159,31 @@ pub fn millis(output: &Output, name: &str) -> Vec<Option<i64>> {
     out
 }
 
+/// Runs `compact` over and over beside writers until `stop` is set, and then
+/// until one run has succeeded: on a loaded machine the writers may all finish
+/// before the first compaction does, and a compaction of a quiet store must
+/// succeed. Three failures with no writer left end the loop, so the caller's
+/// check that one succeeded fails rather than hangs. Returns the successes and
+/// the failures' messages (losing a race to a writer's own compaction is allowed).
+pub fn compact_until_stopped(
+    stop: &std::sync::atomic::AtomicBool,
+    mut compact: impl FnMut() -> Result<(), String>,
+) -> (usize, Vec<String>) {
+    use std::sync::atomic::Ordering;
+    let (mut succeeded, mut failures, mut failed_after_stop) = (0, Vec::new(), 0);
+    while !stop.load(Ordering::Relaxed) || (succeeded == 0 && failed_after_stop < 3) {
+        let stopped = stop.load(Ordering::Relaxed);
+        match compact() {
+            Ok(()) => succeeded += 1,
+            Err(message) => {
+                failed_after_stop += usize::from(stopped);
+                failures.push(message);
+            }
+        }
+    }
+    (succeeded, failures)
+}
+
 /// A Tokio runtime of its own, as a separate process would have one.
 pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
