@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod procedures;
 pub mod search;
+pub mod serve;
 pub mod sql;
 pub mod store;
 pub mod tables;

@@ -1,5 +1,6 @@
 //! The `runql` command: run SQL against a store, interactively or from
-//! `-c`, files and stdin; or run the demo, the benchmark, or compaction.
+//! `-c`, files and stdin; or run the demo, the benchmark, compaction, or
+//! MLflow's tracking server on the store.
 
 mod repl;
 
@@ -86,6 +87,29 @@ enum Action {
     },
     /// Fold change rows and merge small files in every table.
     Compact,
+    /// Serve MLflow's tracking REST API on the store, so mlflow clients log to it
+    /// (MLFLOW_TRACKING_URI=http://127.0.0.1:5000).
+    Serve {
+        /// The address to listen on; anything but loopback needs --token-file or --insecure-no-auth.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The port to listen on; 0 picks a free one (the address is printed).
+        #[arg(long, default_value_t = 5000)]
+        port: u16,
+        /// Where uploaded artifacts go (a path or object-store URL)
+        /// [default: artifacts/ in the store].
+        #[arg(long)]
+        artifacts_destination: Option<String>,
+        /// Answer every write with PERMISSION_DENIED.
+        #[arg(long)]
+        read_only: bool,
+        /// A file holding the bearer token clients must send (MLFLOW_TRACKING_TOKEN).
+        #[arg(long)]
+        token_file: Option<std::path::PathBuf>,
+        /// Serve a non-loopback address without a token.
+        #[arg(long)]
+        insecure_no_auth: bool,
+    },
 }
 
 /// The `-c` strings and `-f` files, in command-line order.
@@ -178,6 +202,49 @@ async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
             for (table, before, after) in store.compact().await?.tables {
                 println!("{table}: {before} files -> {after}");
             }
+            Ok(true)
+        }
+        Some(Action::Serve {
+            host,
+            port,
+            artifacts_destination,
+            read_only,
+            token_file,
+            insecure_no_auth,
+        }) => {
+            let token = token_file
+                .map(|file| {
+                    std::fs::read_to_string(&file).map_err(|e| {
+                        RunqlError::invalid(format!(
+                            "cannot read --token-file {}: {e}",
+                            file.display()
+                        ))
+                    })
+                })
+                .transpose()?;
+            if token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(RunqlError::invalid("--token-file holds no token"));
+            }
+            // New experiments keep artifacts behind the proxy, as with MLflow's --serve-artifacts.
+            let options =
+                runql::StoreOptions::default().default_artifact_root("mlflow-artifacts:/");
+            let store = Store::open_with(&args.store, options).await?;
+            let location = store.location();
+            runql::serve::serve(
+                store,
+                runql::serve::ServeOptions {
+                    host,
+                    port,
+                    artifacts_destination,
+                    read_only,
+                    token,
+                    insecure_no_auth,
+                },
+                |address| {
+                    eprintln!("runql serve: listening on http://{address} (store {location})");
+                },
+            )
+            .await?;
             Ok(true)
         }
         None => {

@@ -1,6 +1,8 @@
 //! Reading the folded state back as typed entities, through the same views
 //! users query, with the owner id bound as a parameter (never spliced into SQL).
 
+use std::collections::HashMap;
+
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit};
@@ -8,8 +10,8 @@ use datafusion::common::ScalarValue;
 
 use crate::error::{Context, Result, RunqlError};
 use crate::model::{
-    CONTEXT_TAG, Dataset, DatasetInput, Experiment, LifecycleStage, Metric, Millis, RunInfo,
-    RunStatus, Tag,
+    CONTEXT_TAG, Dataset, DatasetInput, Experiment, LifecycleStage, Metric, Millis, Run, RunData,
+    RunInfo, RunStatus, Tag,
 };
 use crate::store::Store;
 use crate::store::run_cache::RunStateVersions;
@@ -127,6 +129,14 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// `$1, $2, …, $n`: a list of bound values for `IN (…)`.
+fn placeholders(count: usize) -> String {
+    (1..=count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn text(value: &str) -> ScalarValue {
     ScalarValue::Utf8(Some(value.to_string()))
 }
@@ -235,39 +245,87 @@ impl Store {
     }
 
     async fn query_run_info(&self, run_id: &str) -> Result<Option<RunInfo>> {
+        Ok(self
+            .run_infos(std::slice::from_ref(&run_id.to_string()))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The runs among `run_ids` that exist, in no particular order.
+    async fn run_infos(&self, run_ids: &[String]) -> Result<Vec<RunInfo>> {
         let batches = self
             .query(
-                "SELECT run_id, run_name, experiment_id, user_id, status, start_time, end_time, \
-                 artifact_uri, lifecycle_stage, deleted_time FROM runs WHERE run_id = $1",
-                vec![text(run_id)],
+                &format!(
+                    "SELECT run_id, run_name, experiment_id, user_id, status, start_time, end_time, \
+                     artifact_uri, lifecycle_stage, deleted_time FROM runs WHERE run_id IN ({})",
+                    placeholders(run_ids.len())
+                ),
+                run_ids.iter().map(|id| text(id)).collect(),
             )
             .await?;
         let rows = Rows::new(&batches);
-        if rows.len() == 0 {
-            return Ok(None);
+        let ids = rows.strings("run_id")?;
+        let names = rows.strings("run_name")?;
+        let experiments = rows.strings("experiment_id")?;
+        let users = rows.strings("user_id")?;
+        let statuses = rows.strings("status")?;
+        let starts = rows.millis("start_time")?;
+        let ends = rows.millis("end_time")?;
+        let uris = rows.strings("artifact_uri")?;
+        let stages = rows.strings("lifecycle_stage")?;
+        let deleted = rows.millis("deleted_time")?;
+        (0..ids.len())
+            .map(|i| {
+                Ok(RunInfo {
+                    run_id: required(ids[i].clone(), "run_id")?,
+                    run_name: names[i].clone().unwrap_or_default(),
+                    experiment_id: experiments[i].clone().unwrap_or_default(),
+                    user_id: users[i].clone().unwrap_or_default(),
+                    status: statuses[i]
+                        .as_deref()
+                        .unwrap_or("RUNNING")
+                        .parse::<RunStatus>()?,
+                    start_time: starts[i],
+                    end_time: ends[i],
+                    artifact_uri: uris[i].clone().unwrap_or_default(),
+                    lifecycle_stage: stages[i].as_deref().unwrap_or("active").parse()?,
+                    deleted_time: deleted[i],
+                })
+            })
+            .collect()
+    }
+
+    /// Runs in MLflow's GetRun shape, in the order of `run_ids`; ids of runs
+    /// that do not exist are left out. Five queries, however many runs.
+    pub async fn get_runs(&self, run_ids: &[String]) -> Result<Vec<Run>> {
+        if run_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(Some(RunInfo {
-            run_id: required(rows.strings("run_id")?.remove(0), "run_id")?,
-            run_name: rows.strings("run_name")?.remove(0).unwrap_or_default(),
-            experiment_id: rows.strings("experiment_id")?.remove(0).unwrap_or_default(),
-            user_id: rows.strings("user_id")?.remove(0).unwrap_or_default(),
-            status: rows
-                .strings("status")?
-                .remove(0)
-                .as_deref()
-                .unwrap_or("RUNNING")
-                .parse::<RunStatus>()?,
-            start_time: rows.millis("start_time")?.remove(0),
-            end_time: rows.millis("end_time")?.remove(0),
-            artifact_uri: rows.strings("artifact_uri")?.remove(0).unwrap_or_default(),
-            lifecycle_stage: rows
-                .strings("lifecycle_stage")?
-                .remove(0)
-                .as_deref()
-                .unwrap_or("active")
-                .parse()?,
-            deleted_time: rows.millis("deleted_time")?.remove(0),
-        }))
+        let (infos, mut metrics, mut params, mut tags, mut inputs) = futures::try_join!(
+            self.run_infos(run_ids),
+            self.latest_metrics_of(run_ids),
+            self.key_values_of("params", run_ids),
+            self.key_values_of("tags", run_ids),
+            self.inputs_of(run_ids),
+        )?;
+        let mut by_id: HashMap<String, RunInfo> =
+            infos.into_iter().map(|i| (i.run_id.clone(), i)).collect();
+        Ok(run_ids
+            .iter()
+            .filter_map(|id| {
+                let info = by_id.remove(id)?;
+                Some(Run {
+                    data: RunData {
+                        metrics: metrics.remove(id).unwrap_or_default(),
+                        params: params.remove(id).unwrap_or_default(),
+                        tags: tags.remove(id).unwrap_or_default(),
+                    },
+                    inputs: inputs.remove(id).unwrap_or_default(),
+                    info,
+                })
+            })
+            .collect())
     }
 
     /// The run, or RESOURCE_DOES_NOT_EXIST.
@@ -298,25 +356,72 @@ impl Store {
         self.key_values("tags", "run_id", run_id).await
     }
 
-    pub(crate) async fn run_latest_metrics(&self, run_id: &str) -> Result<Vec<Metric>> {
+    /// Key/value pairs of a run view (`params`, `tags`) for each of the runs, by key.
+    async fn key_values_of(
+        &self,
+        view: &str,
+        run_ids: &[String],
+    ) -> Result<HashMap<String, Vec<Tag>>> {
         let batches = self
             .query(
-                "SELECT key, value, timestamp, step FROM latest_metrics WHERE run_id = $1 ORDER BY key",
-                vec![text(run_id)],
-            )
-            .await?;
-        metrics_from(&batches)
-    }
-
-    pub(crate) async fn run_inputs(&self, run_id: &str) -> Result<Vec<DatasetInput>> {
-        let batches = self
-            .query(
-                "SELECT dataset_name, dataset_digest, source_type, source, schema, profile, context \
-                 FROM inputs WHERE run_id = $1 ORDER BY dataset_name, dataset_digest",
-                vec![text(run_id)],
+                &format!(
+                    "SELECT run_id, key, value FROM {view} WHERE run_id IN ({}) ORDER BY run_id, key",
+                    placeholders(run_ids.len())
+                ),
+                run_ids.iter().map(|id| text(id)).collect(),
             )
             .await?;
         let rows = Rows::new(&batches);
+        let mut found: HashMap<String, Vec<Tag>> = HashMap::new();
+        for ((run_id, key), value) in rows
+            .strings("run_id")?
+            .into_iter()
+            .zip(rows.strings("key")?)
+            .zip(rows.strings("value")?)
+        {
+            found
+                .entry(run_id.unwrap_or_default())
+                .or_default()
+                .push(Tag::new(key.unwrap_or_default(), value.unwrap_or_default()));
+        }
+        Ok(found)
+    }
+
+    async fn latest_metrics_of(&self, run_ids: &[String]) -> Result<HashMap<String, Vec<Metric>>> {
+        let batches = self
+            .query(
+                &format!(
+                    "SELECT run_id, key, value, timestamp, step FROM latest_metrics \
+                     WHERE run_id IN ({}) ORDER BY run_id, key",
+                    placeholders(run_ids.len())
+                ),
+                run_ids.iter().map(|id| text(id)).collect(),
+            )
+            .await?;
+        let owners = Rows::new(&batches).strings("run_id")?;
+        let mut found: HashMap<String, Vec<Metric>> = HashMap::new();
+        for (owner, metric) in owners.into_iter().zip(metrics_from(&batches)?) {
+            found
+                .entry(owner.unwrap_or_default())
+                .or_default()
+                .push(metric);
+        }
+        Ok(found)
+    }
+
+    async fn inputs_of(&self, run_ids: &[String]) -> Result<HashMap<String, Vec<DatasetInput>>> {
+        let batches = self
+            .query(
+                &format!(
+                    "SELECT run_id, dataset_name, dataset_digest, source_type, source, schema, profile, context \
+                     FROM inputs WHERE run_id IN ({}) ORDER BY run_id, dataset_name, dataset_digest",
+                    placeholders(run_ids.len())
+                ),
+                run_ids.iter().map(|id| text(id)).collect(),
+            )
+            .await?;
+        let rows = Rows::new(&batches);
+        let owners = rows.strings("run_id")?;
         let names = rows.strings("dataset_name")?;
         let digests = rows.strings("dataset_digest")?;
         let source_types = rows.strings("source_type")?;
@@ -324,35 +429,66 @@ impl Store {
         let schemas = rows.strings("schema")?;
         let profiles = rows.strings("profile")?;
         let contexts = rows.strings("context")?;
-        Ok((0..names.len())
-            .map(|i| DatasetInput {
-                dataset: Dataset {
-                    name: names[i].clone().unwrap_or_default(),
-                    digest: digests[i].clone().unwrap_or_default(),
-                    source_type: source_types[i].clone().unwrap_or_default(),
-                    source: sources[i].clone().unwrap_or_default(),
-                    schema: schemas[i].clone(),
-                    profile: profiles[i].clone(),
-                },
-                tags: contexts[i]
-                    .clone()
-                    .map(|c| vec![Tag::new(CONTEXT_TAG, c)])
-                    .unwrap_or_default(),
-            })
-            .collect())
+        let mut found: HashMap<String, Vec<DatasetInput>> = HashMap::new();
+        for i in 0..owners.len() {
+            found
+                .entry(owners[i].clone().unwrap_or_default())
+                .or_default()
+                .push(DatasetInput {
+                    dataset: Dataset {
+                        name: names[i].clone().unwrap_or_default(),
+                        digest: digests[i].clone().unwrap_or_default(),
+                        source_type: source_types[i].clone().unwrap_or_default(),
+                        source: sources[i].clone().unwrap_or_default(),
+                        schema: schemas[i].clone(),
+                        profile: profiles[i].clone(),
+                    },
+                    tags: contexts[i]
+                        .clone()
+                        .map(|c| vec![Tag::new(CONTEXT_TAG, c)])
+                        .unwrap_or_default(),
+                });
+        }
+        Ok(found)
     }
 
-    /// A metric's full history for one run, ordered by step and time.
+    /// A metric's full history for one run, in MLflow's order: by
+    /// timestamp, then step, then value.
     pub async fn get_metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>> {
+        Ok(self.metric_history_page(run_id, key, 0, None).await?.0)
+    }
+
+    /// Part of a metric's history, in [`Store::get_metric_history`]'s order:
+    /// up to `limit` values (all when `None`) from position `offset`, and
+    /// whether more follow.
+    pub async fn metric_history_page(
+        &self,
+        run_id: &str,
+        key: &str,
+        offset: usize,
+        limit: Option<usize>,
+    ) -> Result<(Vec<Metric>, bool)> {
         self.run_info(run_id).await?;
+        // One row past the page says whether another page follows.
+        let window = match limit {
+            Some(limit) => format!("LIMIT {} OFFSET {offset}", limit.saturating_add(1)),
+            None => format!("OFFSET {offset}"),
+        };
         let batches = self
             .query(
-                "SELECT key, value, timestamp, step FROM metrics WHERE run_id = $1 AND key = $2 \
-                 ORDER BY step, timestamp, value",
+                &format!(
+                    "SELECT key, value, timestamp, step FROM metrics WHERE run_id = $1 AND key = $2 \
+                     ORDER BY timestamp, step, value {window}"
+                ),
                 vec![text(run_id), text(key)],
             )
             .await?;
-        metrics_from(&batches)
+        let mut metrics = metrics_from(&batches)?;
+        let more = limit.is_some_and(|limit| metrics.len() > limit);
+        if let Some(limit) = limit {
+            metrics.truncate(limit);
+        }
+        Ok((metrics, more))
     }
 }
 

@@ -169,16 +169,10 @@ impl Store {
     /// A run in MLflow's GetRun shape: info, latest metrics, params, tags, inputs.
     pub async fn get_run(&self, run_id: &str) -> Result<Run> {
         validate_run_id(run_id)?;
-        let info = self.run_info(run_id).await?;
-        Ok(Run {
-            data: RunData {
-                metrics: self.run_latest_metrics(run_id).await?,
-                params: self.run_params(run_id).await?,
-                tags: self.run_tags(run_id).await?,
-            },
-            inputs: self.run_inputs(run_id).await?,
-            info,
-        })
+        self.get_runs(&[run_id.to_string()])
+            .await?
+            .pop()
+            .ok_or_else(|| RunqlError::not_found("run", run_id))
     }
 
     /// Updates status, end time and/or name of an active run; returns the new info.

@@ -67,6 +67,38 @@ pub fn shown(value: &str) -> String {
     out
 }
 
+/// The segments of a relative artifact path, such as `1/<run_id>/artifacts/model/MLmodel`.
+/// Refused: absolute paths, `.` and `..` segments, empty segments, backslashes,
+/// control characters and `%` (a path arrives decoded once; a `%` left over
+/// is an encoding trick, never a name MLflow writes). So a path can never
+/// leave the prefix it is joined to. A trailing `/` is allowed.
+pub fn artifact_path(path: &str) -> Result<Vec<String>> {
+    let refuse = |why: &str| {
+        Err(RunqlError::invalid(format!(
+            "artifact path {} {why}",
+            shown(path)
+        )))
+    };
+    if path.starts_with('/') {
+        return refuse("must be relative");
+    }
+    if path.contains('\\') || path.contains('%') || path.chars().any(char::is_control) {
+        return refuse("must not contain backslashes, '%' or control characters");
+    }
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    if trimmed.is_empty() {
+        return refuse("is empty");
+    }
+    let segments: Vec<String> = trimmed.split('/').map(str::to_string).collect();
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return refuse("must not contain empty, '.' or '..' segments");
+    }
+    Ok(segments)
+}
+
 /// Keys may hold alphanumerics, `_ - . : /` and spaces, and must not change
 /// under path normalisation (no `..`, no leading `/`, no `//`), because MLflow
 /// stores may use them as file names.

@@ -10,9 +10,11 @@
 //! Acknowledgement rule: a write returns only after every Delta commit it needs
 //! is in the object store, so an acknowledged write survives a crash of the writer.
 
+pub mod artifacts;
 pub mod buffer;
 pub(crate) mod claims;
 pub mod clock;
+mod group_commit;
 pub mod location;
 pub mod rows;
 pub(crate) mod run_cache;
@@ -57,6 +59,7 @@ pub struct StoreOptions {
     storage_options: HashMap<String, String>,
     auto_compact_files: usize,
     write_buffering: Option<WriteBuffering>,
+    default_artifact_root: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -65,6 +68,7 @@ impl Default for StoreOptions {
             storage_options: HashMap::new(),
             auto_compact_files: 200,
             write_buffering: None,
+            default_artifact_root: None,
         }
     }
 }
@@ -92,6 +96,15 @@ impl StoreOptions {
         self.write_buffering = Some(WriteBuffering::new(max_rows, max_delay));
         self
     }
+
+    /// Where new experiments keep their artifacts when created without a
+    /// location: `<root>/<experiment_id>`. Default: the store's own
+    /// `artifacts/` directory. `runql serve` uses `mlflow-artifacts:/`, as
+    /// MLflow's server does, so clients upload through it.
+    pub fn default_artifact_root(mut self, root: impl Into<String>) -> Self {
+        self.default_artifact_root = Some(root.into());
+        self
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -116,6 +129,7 @@ pub(crate) struct StoreInner {
     query_ctx: tokio::sync::OnceCell<SessionContext>,
     pub(crate) run_cache: run_cache::RunCache,
     buffer: Arc<WriteBuffer>,
+    group_commit: group_commit::GroupCommit,
     /// Tables with an automatic compaction under way.
     compacting: parking_lot::Mutex<BTreeSet<RawTable>>,
 }
@@ -200,6 +214,24 @@ fn register_cloud_handlers() {
     });
 }
 
+/// The object store holding `location`, rooted at its bucket (or the
+/// filesystem root), as each table's log store adds its own path prefix;
+/// deltalake's local factory would root it at the path.
+pub(crate) fn object_store_at(location: &Location) -> Result<Arc<dyn ObjectStore>> {
+    register_cloud_handlers();
+    Ok(match location.root.scheme() {
+        "file" => Arc::new(object_store::local::LocalFileSystem::new()),
+        "memory" => Arc::new(object_store::memory::InMemory::new()),
+        _ => {
+            // deltalake's factories root the store at the URL's path; give them the bucket.
+            let mut bucket = location.root.clone();
+            bucket.set_path("/");
+            store_for(&bucket, location.options.clone())
+                .context(|| format!("connecting to store {}", location.display()))?
+        }
+    })
+}
+
 impl Store {
     /// Opens the store at `location`, creating it if it does not exist.
     /// See [`Store::open_with`] for options.
@@ -211,19 +243,7 @@ impl Store {
         register_cloud_handlers();
         let location = Location::parse(location, &options.storage_options)?;
         let shown = location.display();
-        // Rooted at the bucket (or filesystem root), as each table's log store adds
-        // its own path prefix; deltalake's local factory would root it at the path.
-        let root_store: Arc<dyn ObjectStore> = match location.root.scheme() {
-            "file" => Arc::new(object_store::local::LocalFileSystem::new()),
-            "memory" => Arc::new(object_store::memory::InMemory::new()),
-            _ => {
-                // deltalake's factories root the store at the URL's path; give them the bucket.
-                let mut bucket = location.root.clone();
-                bucket.set_path("/");
-                store_for(&bucket, location.options.clone())
-                    .context(|| format!("connecting to store {shown}"))?
-            }
-        };
+        let root_store = object_store_at(&location)?;
         let root_path = ObjectPath::from_url_path(location.root.path())
             .context(|| format!("reading store path {shown}"))?;
 
@@ -278,6 +298,7 @@ impl Store {
                 query_ctx: tokio::sync::OnceCell::new(),
                 run_cache: Default::default(),
                 buffer: Default::default(),
+                group_commit: Default::default(),
                 compacting: Default::default(),
             }),
         };
@@ -365,9 +386,13 @@ impl Store {
         self.write(write).await
     }
 
-    /// Where an experiment's artifacts go by default: `<root>/artifacts/<experiment_id>`.
+    /// Where an experiment's artifacts go by default: `<root>/artifacts/<experiment_id>`,
+    /// or under [`StoreOptions::default_artifact_root`].
     pub(crate) fn artifact_root(&self, experiment_id: &str) -> String {
-        format!("{}artifacts/{experiment_id}", self.inner.location.root)
+        match &self.inner.options.default_artifact_root {
+            Some(root) => format!("{}/{experiment_id}", root.trim_end_matches('/')),
+            None => format!("{}{experiment_id}", self.artifacts().url()),
+        }
     }
 
     /// The store's root URL, without credentials.
@@ -389,10 +414,11 @@ impl Store {
     /// A writer that dies part-way leaves the intent, and the next open or
     /// compaction commits the rest, so the write ends whole, never half-visible.
     /// Rows this handle buffered are flushed first, so writes land in the
-    /// order they were made (see [`buffer`]).
+    /// order they were made (see [`buffer`]). Writes made while another is
+    /// committing share the next commit (see [`group_commit`]).
     pub(crate) async fn write(&self, write: WriteSet) -> Result<()> {
         self.flush().await?;
-        self.commit_write(write).await
+        self.commit_in_group(write).await
     }
 
     async fn commit_write(&self, write: WriteSet) -> Result<()> {

@@ -1,0 +1,83 @@
+//! The artifact proxy, `/api/2.0/mlflow-artifacts/artifacts/…`: clients
+//! upload (PUT), download (GET), list (`?path=`) and delete files under the
+//! server's artifact root, to which `mlflow-artifacts:/` URIs resolve. Bodies
+//! are streamed both ways. Every path is checked before use, so none can
+//! leave the root.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde_json::{Value, json};
+
+use crate::error::RunqlError;
+use crate::serve::error::ApiResult;
+use crate::serve::wire::Input;
+use crate::serve::{App, done};
+
+pub async fn list(State(app): State<App>, input: Input) -> ApiResult<Json<Value>> {
+    let path = input.text("path")?.unwrap_or_default();
+    let files: Vec<Value> = app
+        .artifacts
+        .list(&path)
+        .await?
+        .into_iter()
+        .map(|file| {
+            let mut entry = json!({ "path": file.path, "is_dir": file.is_dir });
+            // MLflow leaves out the size of directories and of empty files.
+            if let Some(size) = file.file_size.filter(|s| *s > 0) {
+                entry["file_size"] = json!(size);
+            }
+            entry
+        })
+        .collect();
+    Ok(Json(if files.is_empty() {
+        json!({})
+    } else {
+        json!({ "files": files })
+    }))
+}
+
+pub async fn download(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Response> {
+    let (size, stream) = app.artifacts.download(&path).await?;
+    let name = path.rsplit('/').next().unwrap_or_default().replace('"', "");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+pub async fn upload(
+    State(app): State<App>,
+    Path(path): Path<String>,
+    request: Request,
+) -> ApiResult<Json<Value>> {
+    if path.ends_with('/') {
+        return Err(RunqlError::invalid(format!(
+            "artifact path '{path}' must name a file, not end with '/'"
+        ))
+        .into());
+    }
+    let body = request
+        .into_body()
+        .into_data_stream()
+        .map_err(|e| e.to_string());
+    app.artifacts.upload(&path, body).await?;
+    Ok(done())
+}
+
+pub async fn delete(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Json<Value>> {
+    app.artifacts.delete(&path).await?;
+    Ok(done())
+}
