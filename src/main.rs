@@ -56,7 +56,8 @@ struct Args {
 enum Action {
     /// Log a few runs through the library and answer "best val_loss per optimizer".
     Demo,
-    /// Measure the standard workload on runql and on DuckDB over Parquet.
+    /// Measure the standard workload on runql and on DuckDB over Parquet, and
+    /// runql serve beside mlflow server.
     Bench {
         /// The standard size: S (1k runs, 100k points), M (100k runs, 10M), L (1M runs, 100M).
         #[arg(long, default_value = "S")]
@@ -84,6 +85,14 @@ enum Action {
         /// runs.log_batch calls of 1000 metrics each.
         #[arg(long, default_value_t = 20)]
         batch_calls: usize,
+        /// Run one section: queries (runql vs DuckDB) or serve (runql serve vs
+        /// mlflow server under concurrent clients) [default: all].
+        #[arg(long)]
+        only: Option<runql::bench::Sections>,
+        /// Requests each client sends in the serve section
+        /// [default: 300, 150 and 50 log_metric calls at 1, 8 and 32 clients; 5 batches].
+        #[arg(long)]
+        serve_requests: Option<usize>,
     },
     /// Fold change rows and merge small files in every table.
     Compact,
@@ -177,6 +186,8 @@ async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
             load_repeats,
             single_calls,
             batch_calls,
+            only,
+            serve_requests,
         }) => {
             let defaults = runql::bench::BenchOptions::default();
             let report = runql::bench::run(runql::bench::BenchOptions {
@@ -188,6 +199,8 @@ async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
                 load_repeats,
                 single_calls,
                 batch_calls,
+                sections: only.unwrap_or(runql::bench::Sections::All),
+                serve_requests,
                 ..defaults
             })
             .await?;

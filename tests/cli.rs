@@ -276,7 +276,15 @@ fn bench_runs_from_any_directory_with_its_own_generator() {
             "--load-repeats",
             "1",
         ])
-        .args(["--single-calls", "2", "--batch-calls", "1", "--work-dir"])
+        .args([
+            "--single-calls",
+            "2",
+            "--batch-calls",
+            "1",
+            "--serve-requests",
+            "2",
+        ])
+        .arg("--work-dir")
         .arg(&work_dir)
         .stdin(Stdio::null())
         .output()
@@ -287,6 +295,20 @@ fn bench_runs_from_any_directory_with_its_own_generator() {
         report.contains("answers: every query's answer equals DuckDB's"),
         "{report}"
     );
+    // The serve section: every scenario on runql serve beside mlflow server
+    // (which .ci/run installs), and the search through REST on the loaded store.
+    for scenario in [
+        "log_metric, 1 client",
+        "log_metric, 32 clients",
+        "log_batch x1000, 8 clients",
+    ] {
+        let row = report
+            .lines()
+            .find(|l| l.starts_with(scenario))
+            .unwrap_or_else(|| panic!("no serve row {scenario}: {report}"));
+        assert_eq!(row.matches("req/s").count(), 2, "{row}");
+    }
+    assert!(report.contains("runs/search through REST"), "{report}");
     assert!(!report.contains("issue"), "{report}");
     let metrics = std::fs::read_to_string(work_dir.join("data-20/metrics.csv")).unwrap();
     // 20 runs x 20 steps x 5 metrics, below a header.

@@ -1,5 +1,5 @@
-//! Garbage collection: removing deleted runs and experiments for good, as
-//! `mlflow gc` does.
+//! Garbage collection: removing deleted runs, logged models and experiments
+//! for good, as `mlflow gc` does.
 
 use datafusion::common::ScalarValue;
 
@@ -33,6 +33,7 @@ pub const DEFAULT_ORPHAN_AGE_MILLIS: i64 = 3_600_000;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GcReport {
     pub runs: usize,
+    pub logged_models: usize,
     pub experiments: usize,
     pub rows: usize,
     pub files_deleted: usize,
@@ -107,31 +108,43 @@ impl Store {
                 .ids(
                     "SELECT run_id AS id FROM runs \
                      WHERE lifecycle_stage = 'deleted' AND deleted_time <= $1",
-                    cutoff,
+                    cutoff.clone(),
                 )
                 .await?;
         }
-        for experiment_id in &experiments {
-            let batches = self
-                .query(
-                    "SELECT run_id FROM runs WHERE experiment_id = $1",
-                    vec![ScalarValue::Utf8(Some(experiment_id.clone()))],
-                )
-                .await?;
-            runs.extend(Rows::new(&batches).strings("run_id")?.into_iter().flatten());
-        }
+        runs.extend(self.owned_by("runs", "run_id", &experiments).await?);
         runs.sort();
         runs.dedup();
 
+        // Logged models go with their experiment, or on their own once deleted.
+        let mut models = Vec::new();
+        if !selective {
+            models = self
+                .ids(
+                    "SELECT model_id AS id FROM logged_models \
+                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= $1",
+                    cutoff.clone(),
+                )
+                .await?;
+        }
+        models.extend(
+            self.owned_by("logged_models", "model_id", &experiments)
+                .await?,
+        );
+        models.sort();
+        models.dedup();
+
         let mut report = GcReport {
             runs: runs.len(),
+            logged_models: models.len(),
             experiments: experiments.len(),
             ..Default::default()
         };
         // Children first: a gc interrupted part-way leaves deleted runs, never orphans.
         for kind in RawTable::ALL {
-            let owners = match kind {
-                RawTable::Experiments | RawTable::ExperimentTags => &experiments,
+            let owners = match kind.owner_column() {
+                "experiment_id" => &experiments,
+                "model_id" => &models,
                 _ => &runs,
             };
             let table = self.table(kind);
@@ -146,6 +159,31 @@ impl Store {
             self.drop_param_claims(run_id).await?;
         }
         Ok(report)
+    }
+
+    /// The ids (`id_column` of `view`) of everything in these experiments.
+    async fn owned_by(
+        &self,
+        view: &str,
+        id_column: &str,
+        experiments: &[String],
+    ) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for experiment_id in experiments {
+            let batches = self
+                .query(
+                    &format!("SELECT {id_column} FROM {view} WHERE experiment_id = $1"),
+                    vec![ScalarValue::Utf8(Some(experiment_id.clone()))],
+                )
+                .await?;
+            ids.extend(
+                Rows::new(&batches)
+                    .strings(id_column)?
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+        Ok(ids)
     }
 
     async fn ids(&self, sql: &str, cutoff: ScalarValue) -> Result<Vec<String>> {

@@ -10,8 +10,8 @@ use datafusion::common::ScalarValue;
 
 use crate::error::{Context, Result, RunqlError};
 use crate::model::{
-    CONTEXT_TAG, Dataset, DatasetInput, Experiment, LifecycleStage, Metric, Millis, Run, RunData,
-    RunInfo, RunStatus, Tag,
+    CONTEXT_TAG, Dataset, DatasetInput, Experiment, LifecycleStage, Metric, Millis, ModelLink, Run,
+    RunData, RunInfo, RunStatus, Tag,
 };
 use crate::store::Store;
 use crate::store::run_cache::RunStateVersions;
@@ -200,7 +200,13 @@ impl Store {
             .await
     }
 
-    async fn key_values(&self, view: &str, owner_column: &str, owner: &str) -> Result<Vec<Tag>> {
+    /// The `key, value` rows of `view` that `owner` owns, by key.
+    pub(crate) async fn key_values(
+        &self,
+        view: &str,
+        owner_column: &str,
+        owner: &str,
+    ) -> Result<Vec<Tag>> {
         let batches = self
             .query(
                 &format!("SELECT key, value FROM {view} WHERE {owner_column} = $1 ORDER BY key"),
@@ -297,17 +303,18 @@ impl Store {
     }
 
     /// Runs in MLflow's GetRun shape, in the order of `run_ids`; ids of runs
-    /// that do not exist are left out. Five queries, however many runs.
+    /// that do not exist are left out. Six queries, however many runs.
     pub async fn get_runs(&self, run_ids: &[String]) -> Result<Vec<Run>> {
         if run_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let (infos, mut metrics, mut params, mut tags, mut inputs) = futures::try_join!(
+        let (infos, mut metrics, mut params, mut tags, mut inputs, mut models) = futures::try_join!(
             self.run_infos(run_ids),
             self.latest_metrics_of(run_ids),
             self.key_values_of("params", run_ids),
             self.key_values_of("tags", run_ids),
             self.inputs_of(run_ids),
+            self.model_links_of(run_ids),
         )?;
         let mut by_id: HashMap<String, RunInfo> =
             infos.into_iter().map(|i| (i.run_id.clone(), i)).collect();
@@ -315,7 +322,10 @@ impl Store {
             .iter()
             .filter_map(|id| {
                 let info = by_id.remove(id)?;
+                let (model_inputs, model_outputs) = models.remove(id).unwrap_or_default();
                 Some(Run {
+                    model_inputs,
+                    model_outputs,
                     data: RunData {
                         metrics: metrics.remove(id).unwrap_or_default(),
                         params: params.remove(id).unwrap_or_default(),
@@ -405,6 +415,44 @@ impl Store {
                 .entry(owner.unwrap_or_default())
                 .or_default()
                 .push(metric);
+        }
+        Ok(found)
+    }
+
+    /// The models each run used and produced.
+    async fn model_links_of(
+        &self,
+        run_ids: &[String],
+    ) -> Result<HashMap<String, (Vec<ModelLink>, Vec<ModelLink>)>> {
+        let batches = self
+            .query(
+                &format!(
+                    "SELECT run_id, model_id, direction, step FROM model_links \
+                     WHERE run_id IN ({}) ORDER BY run_id, model_id, step",
+                    placeholders(run_ids.len())
+                ),
+                run_ids.iter().map(|id| text(id)).collect(),
+            )
+            .await?;
+        let rows = Rows::new(&batches);
+        let owners = rows.strings("run_id")?;
+        let models = rows.strings("model_id")?;
+        let directions = rows.strings("direction")?;
+        let steps = rows.ints("step")?;
+        let mut found: HashMap<String, (Vec<ModelLink>, Vec<ModelLink>)> = HashMap::new();
+        for i in 0..owners.len() {
+            let links = found
+                .entry(owners[i].clone().unwrap_or_default())
+                .or_default();
+            let link = ModelLink {
+                model_id: models[i].clone().unwrap_or_default(),
+                step: steps[i],
+            };
+            if directions[i].as_deref() == Some("output") {
+                links.1.push(link);
+            } else {
+                links.0.push(link);
+            }
         }
         Ok(found)
     }

@@ -31,8 +31,8 @@ pub struct CreateRun {
     pub run_id: Option<String>,
 }
 
-/// A readable run name for runs created without one, in MLflow's style.
-fn generated_run_name(run_id: &str) -> String {
+/// A readable name for runs (and logged models) created without one, in MLflow's style.
+pub(crate) fn generated_run_name(run_id: &str) -> String {
     const ADJECTIVES: &[&str] = &[
         "amazing", "bold", "brave", "calm", "clever", "eager", "gentle", "happy", "keen", "lucky",
         "mighty", "nimble", "quiet", "rare", "swift", "wise",
@@ -163,6 +163,8 @@ impl Store {
                 ..Default::default()
             },
             inputs: Vec::new(),
+            model_inputs: Vec::new(),
+            model_outputs: Vec::new(),
         })
     }
 

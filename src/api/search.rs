@@ -39,7 +39,7 @@ impl Store {
     }
 }
 
-fn expect(search: &Search, target: Target) -> Result<&Search> {
+pub(crate) fn expect(search: &Search, target: Target) -> Result<&Search> {
     if search.target == target {
         Ok(search)
     } else {

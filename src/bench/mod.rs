@@ -16,7 +16,8 @@
 //! | `runql_side.rs` / `duckdb_side.rs` (+ `duckdb_baseline.py`) | each system's measurements |
 //! | `process.rs` | cold runs in a child: wall time and peak RSS |
 //! | `samples.rs`, `rows.rs` | medians and percentiles; answers as comparable rows |
-//! | `report.rs` | the printed table |
+//! | `serve_side.rs` | the serve section: `runql serve` beside `mlflow server` under concurrent HTTP clients |
+//! | `report.rs` | the printed tables |
 
 mod dataset;
 mod duckdb_side;
@@ -25,6 +26,7 @@ mod report;
 mod rows;
 mod runql_side;
 mod samples;
+mod serve_side;
 mod workload;
 
 use std::path::PathBuf;
@@ -65,6 +67,35 @@ pub struct BenchOptions {
     pub batch_calls: usize,
     /// The `runql` binary that cold starts run; default this process's own.
     pub runql_exe: PathBuf,
+    /// Which sections to run; default both.
+    pub sections: Sections,
+    /// Requests each client sends in the serve section, instead of each
+    /// scenario's own (300, 150, 50 and 5).
+    pub serve_requests: Option<usize>,
+}
+
+/// The parts of the benchmark: the queries and logging against DuckDB, and
+/// `runql serve` against `mlflow server`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sections {
+    All,
+    Queries,
+    Serve,
+}
+
+impl std::str::FromStr for Sections {
+    type Err = crate::RunqlError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "all" => Ok(Sections::All),
+            "queries" => Ok(Sections::Queries),
+            "serve" => Ok(Sections::Serve),
+            _ => Err(crate::RunqlError::invalid(format!(
+                "the bench sections are all, queries and serve, got '{text}'"
+            ))),
+        }
+    }
 }
 
 impl Default for BenchOptions {
@@ -79,6 +110,8 @@ impl Default for BenchOptions {
             single_calls: 200,
             batch_calls: 20,
             runql_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runql")),
+            sections: Sections::All,
+            serve_requests: None,
         }
     }
 }
@@ -101,9 +134,37 @@ impl Query {
 
 /// Runs the benchmark; progress goes to stderr, the report is returned.
 pub async fn run(options: BenchOptions) -> Result<BenchReport> {
-    let runs = options.runs.unwrap_or(options.size.runs());
     let work = &options.work_dir;
     std::fs::create_dir_all(work).context(|| format!("creating {}", work.display()))?;
+    let (mut report, loaded) = match options.sections {
+        Sections::Serve => (
+            BenchReport {
+                header: vec!["runql bench: the serve section".into()],
+                figures: Vec::new(),
+                notes: Vec::new(),
+                mismatches: Vec::new(),
+                serve: None,
+            },
+            None,
+        ),
+        _ => {
+            let (report, loaded) = queries_and_logging(&options).await?;
+            (report, Some(loaded))
+        }
+    };
+    if options.sections != Sections::Queries {
+        report.serve = Some(serve_side::run(&options, loaded.as_ref()).await?);
+    }
+    Ok(report)
+}
+
+/// The standard workload on runql and DuckDB: load, logging, queries, cold
+/// starts; with the loaded store, for the serve section's search.
+async fn queries_and_logging(
+    options: &BenchOptions,
+) -> Result<(BenchReport, serve_side::LoadedStore)> {
+    let runs = options.runs.unwrap_or(options.size.runs());
+    let work = &options.work_dir;
     let data_dir = dataset::ensure(options.generator.as_deref(), work, runs)?;
     let store_dir = runql_side::store_dir(work, runs);
 
@@ -272,15 +333,23 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         ),
         format!("data {}, store {}", data_dir.display(), store_dir.display()),
     ];
-    Ok(BenchReport {
+    let loaded = serve_side::LoadedStore {
+        store: store_dir.clone(),
+        runs,
+        experiment_ids: queries.experiment_ids.clone(),
+        repeats: options.repeats,
+    };
+    let report = BenchReport {
         header,
         figures,
         notes,
         mismatches,
-    })
+        serve: None,
+    };
+    Ok((report, loaded))
 }
 
-fn progress(step: &str) {
+pub(crate) fn progress(step: &str) {
     eprintln!("bench: {step} ...");
 }
 

@@ -150,6 +150,8 @@ pub struct BenchReport {
     pub(crate) figures: Vec<Figure>,
     pub(crate) notes: Vec<String>,
     pub(crate) mismatches: Vec<String>,
+    /// `runql serve` beside `mlflow server`, when measured.
+    pub(crate) serve: Option<crate::bench::serve_side::ServeReport>,
 }
 
 impl BenchReport {
@@ -166,57 +168,74 @@ impl fmt::Display for BenchReport {
             writeln!(f, "{line}")?;
         }
         writeln!(f)?;
-        let mut table = vec![[
-            "figure".to_string(),
-            "runql".to_string(),
-            "DuckDB".to_string(),
-            "runql vs DuckDB".to_string(),
-            "target".to_string(),
-            "met?".to_string(),
-        ]];
-        for figure in &self.figures {
-            table.push([
-                figure.name.clone(),
-                figure.runql.to_string(),
-                figure.duckdb.to_string(),
-                figure.comparison(),
-                figure.target.to_string(),
-                figure.met().to_string(),
-            ]);
-        }
-        let widths: Vec<usize> = (0..6)
-            .map(|column| {
-                table
-                    .iter()
-                    .map(|row| row[column].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for (index, row) in table.iter().enumerate() {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            writeln!(f, "{}", cells.join(" | ").trim_end())?;
-            if index == 0 {
-                let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-                writeln!(f, "{}", rule.join("-|-"))?;
+        if !self.figures.is_empty() {
+            let mut table = vec![
+                [
+                    "figure",
+                    "runql",
+                    "DuckDB",
+                    "runql vs DuckDB",
+                    "target",
+                    "met?",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            for figure in &self.figures {
+                table.push(vec![
+                    figure.name.clone(),
+                    figure.runql.to_string(),
+                    figure.duckdb.to_string(),
+                    figure.comparison(),
+                    figure.target.to_string(),
+                    figure.met().to_string(),
+                ]);
             }
+            write_table(f, &table)?;
         }
         writeln!(f)?;
         for note in &self.notes {
             writeln!(f, "{note}")?;
         }
-        if self.mismatches.is_empty() {
+        if self.mismatches.is_empty() && !self.figures.is_empty() {
             writeln!(f, "answers: every query's answer equals DuckDB's")?;
         }
         for mismatch in &self.mismatches {
             writeln!(f, "MISMATCH: {mismatch}")?;
         }
+        if let Some(serve) = &self.serve {
+            writeln!(f)?;
+            write!(f, "{serve}")?;
+        }
         Ok(())
     }
+}
+
+/// Rows of cells as an aligned text table, the first row a header.
+pub(crate) fn write_table(f: &mut fmt::Formatter<'_>, table: &[Vec<String>]) -> fmt::Result {
+    let columns = table.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|column| {
+            table
+                .iter()
+                .map(|row| row.get(column).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for (index, row) in table.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        writeln!(f, "{}", cells.join(" | ").trim_end())?;
+        if index == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            writeln!(f, "{}", rule.join("-|-"))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

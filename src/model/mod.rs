@@ -82,6 +82,15 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Where a logged model's upload stands, as MLflow 3's `LoggedModelStatus`.
+    LoggedModelStatus, "status", {
+        Pending => "LOGGED_MODEL_PENDING",
+        Ready => "LOGGED_MODEL_READY",
+        UploadFailed => "LOGGED_MODEL_UPLOAD_FAILED",
+    }
+);
+
 impl ViewType {
     pub fn admits(self, stage: LifecycleStage) -> bool {
         match self {
@@ -225,12 +234,17 @@ pub struct RunData {
     pub tags: Vec<Tag>,
 }
 
-/// A run in MLflow's GetRun shape: info, data (latest metrics, params, tags) and inputs.
+/// A run in MLflow's GetRun shape: info, data (latest metrics, params, tags),
+/// the datasets and models it used, and the models it produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     pub info: RunInfo,
     pub data: RunData,
     pub inputs: Vec<DatasetInput>,
+    #[serde(default)]
+    pub model_inputs: Vec<ModelLink>,
+    #[serde(default)]
+    pub model_outputs: Vec<ModelLink>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -269,6 +283,27 @@ pub struct ModelLink {
     pub model_id: String,
     #[serde(default)]
     pub step: Option<i64>,
+}
+
+/// An MLflow 3 logged model: a model's files under `artifact_uri`, with its
+/// params, tags and the metrics logged with its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedModel {
+    pub model_id: String,
+    pub experiment_id: String,
+    pub name: String,
+    pub artifact_uri: String,
+    pub status: LoggedModelStatus,
+    pub status_message: Option<String>,
+    pub model_type: String,
+    pub source_run_id: String,
+    pub lifecycle_stage: LifecycleStage,
+    pub creation_time: Millis,
+    pub last_update_time: Millis,
+    pub tags: Vec<Tag>,
+    pub params: Vec<Param>,
+    /// Every metric value logged with the model's id, with the run it was logged to.
+    pub metrics: Vec<(String, Metric)>,
 }
 
 /// Tags with meaning to MLflow itself.

@@ -290,6 +290,25 @@ fn validate_id(what: &str, noun: &str, id: &str, max_length: usize) -> Result<()
     }
 }
 
+/// A logged model's id, such as `m-` and 32 hex digits.
+pub fn validate_model_id(model_id: &str) -> Result<()> {
+    validate_id("model_id", "model id", model_id, 256)
+}
+
+/// A logged model's name: not empty, and none of `/ : . % " '`, which MLflow
+/// refuses because a name appears in model URIs.
+pub fn validate_model_name(name: &str) -> Result<()> {
+    validate_length("model name", name, MAX_TAG_VALUE_LENGTH)?;
+    validate_no_control_chars("model name", name)?;
+    if name.is_empty() || name.contains(['/', ':', '.', '%', '"', '\'']) {
+        return Err(RunqlError::invalid(format!(
+            "model name {} must not be empty or contain any of / : . % \" '",
+            shown(name)
+        )));
+    }
+    Ok(())
+}
+
 /// A run id, such as the 32 hex digits MLflow and runql generate.
 pub fn validate_run_id(run_id: &str) -> Result<()> {
     validate_id("run_id", "run id", run_id, 256)

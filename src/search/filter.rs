@@ -15,6 +15,7 @@ use super::lexer::{Comparator, Token, TokenKind, describe, tokenize};
 pub enum Target {
     Runs,
     Experiments,
+    LoggedModels,
 }
 
 /// A column of the searched view that a filter or ordering may name.
@@ -31,6 +32,9 @@ pub enum Attribute {
     Name,
     CreationTime,
     LastUpdateTime,
+    ModelId,
+    ModelType,
+    SourceRunId,
 }
 
 impl Attribute {
@@ -48,6 +52,9 @@ impl Attribute {
             Attribute::Name => "name",
             Attribute::CreationTime => "creation_time",
             Attribute::LastUpdateTime => "last_update_time",
+            Attribute::ModelId => "model_id",
+            Attribute::ModelType => "model_type",
+            Attribute::SourceRunId => "source_run_id",
         }
     }
 
@@ -75,6 +82,21 @@ const RUN_ATTRIBUTES: &[(&str, Attribute)] = &[
     ("experiment_id", Attribute::ExperimentId),
     ("created", Attribute::StartTime),
     ("run name", Attribute::RunName),
+];
+
+/// MLflow names a model's times `…_timestamp`; runql's views `…_time`, as experiments'.
+const LOGGED_MODEL_ATTRIBUTES: &[(&str, Attribute)] = &[
+    ("model_id", Attribute::ModelId),
+    ("name", Attribute::Name),
+    ("status", Attribute::Status),
+    ("model_type", Attribute::ModelType),
+    ("source_run_id", Attribute::SourceRunId),
+    ("experiment_id", Attribute::ExperimentId),
+    ("creation_timestamp", Attribute::CreationTime),
+    ("last_updated_timestamp", Attribute::LastUpdateTime),
+    ("creation_time", Attribute::CreationTime),
+    ("last_update_time", Attribute::LastUpdateTime),
+    ("artifact_uri", Attribute::ArtifactUri),
 ];
 
 const EXPERIMENT_ATTRIBUTES: &[(&str, Attribute)] = &[
@@ -574,10 +596,13 @@ impl Parser<'_> {
         let entity = prefix.to_ascii_lowercase();
         let field = match (self.target, entity.as_str()) {
             (Target::Runs, "metric" | "metrics") => Field::Metric(key),
-            (Target::Runs, "param" | "params" | "parameter" | "parameters") => Field::Param(key),
+            (
+                Target::Runs | Target::LoggedModels,
+                "param" | "params" | "parameter" | "parameters",
+            ) => Field::Param(key),
             (_, "tag" | "tags") => Field::Tag(key),
             (Target::Runs, "attribute" | "attributes" | "attr" | "run")
-            | (Target::Experiments, "attribute" | "attributes" | "attr") => {
+            | (Target::Experiments | Target::LoggedModels, "attribute" | "attributes" | "attr") => {
                 Field::Attribute(self.attribute(&key, column)?)
             }
             (Target::Runs, "dataset" | "datasets") => {
@@ -602,6 +627,11 @@ impl Parser<'_> {
                     "unknown entity '{prefix}' at {column}; experiments have tags. and attributes."
                 )));
             }
+            (Target::LoggedModels, _) => {
+                return Err(RunqlError::invalid(format!(
+                    "unknown entity '{prefix}' at {column}; logged models have params., tags. and attributes."
+                )));
+            }
         };
         Ok(field)
     }
@@ -610,6 +640,7 @@ impl Parser<'_> {
         let known = match self.target {
             Target::Runs => RUN_ATTRIBUTES,
             Target::Experiments => EXPERIMENT_ATTRIBUTES,
+            Target::LoggedModels => LOGGED_MODEL_ATTRIBUTES,
         };
         known
             .iter()

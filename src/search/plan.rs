@@ -66,6 +66,10 @@ impl Search {
         Self::new(Target::Experiments)
     }
 
+    pub fn logged_models() -> Self {
+        Self::new(Target::LoggedModels)
+    }
+
     fn new(target: Target) -> Self {
         Search {
             target,
@@ -123,6 +127,7 @@ impl Shape {
         match target {
             Target::Runs => &RUNS,
             Target::Experiments => &EXPERIMENTS,
+            Target::LoggedModels => &LOGGED_MODELS,
         }
     }
 }
@@ -153,13 +158,27 @@ const EXPERIMENTS: Shape = Shape {
     maps: &[("tags", "experiment_tags")],
 };
 
+const LOGGED_MODELS: Shape = Shape {
+    view: "logged_models",
+    id: "model_id",
+    metrics: "",
+    params: "logged_model_params",
+    tags: "logged_model_tags",
+    default_order: (Attribute::CreationTime, true),
+    tie_break: Attribute::ModelId,
+    maps: &[
+        ("params", "logged_model_params"),
+        ("tags", "logged_model_tags"),
+    ],
+};
+
 /// The views a search reads, resolved once from a session that has runql's
 /// tables registered.
 #[derive(Debug, Clone)]
 pub struct Views(HashMap<&'static str, Arc<dyn TableProvider>>);
 
 impl Views {
-    const NAMES: [&'static str; 7] = [
+    const NAMES: [&'static str; 10] = [
         "runs",
         "latest_metrics",
         "params",
@@ -167,6 +186,9 @@ impl Views {
         "inputs",
         "experiments",
         "experiment_tags",
+        "logged_models",
+        "logged_model_params",
+        "logged_model_tags",
     ];
 
     pub async fn of(ctx: &SessionContext) -> Result<Views> {

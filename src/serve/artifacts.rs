@@ -15,29 +15,66 @@ use serde_json::{Value, json};
 use crate::error::RunqlError;
 use crate::serve::error::ApiResult;
 use crate::serve::wire::Input;
-use crate::serve::{App, done};
+use crate::serve::{ARTIFACTS_SCHEME, App, done};
+use crate::store::artifacts::{ArtifactFile, ArtifactRoot};
 
-pub async fn list(State(app): State<App>, input: Input) -> ApiResult<Json<Value>> {
-    let path = input.text("path")?.unwrap_or_default();
-    let files: Vec<Value> = app
-        .artifacts
-        .list(&path)
-        .await?
+/// MLflow's `FileInfo` list; each path is `prefix` joined with the file's name.
+fn file_infos(files: Vec<ArtifactFile>, prefix: &str) -> Vec<Value> {
+    files
         .into_iter()
         .map(|file| {
-            let mut entry = json!({ "path": file.path, "is_dir": file.is_dir });
+            let path = match prefix.trim_matches('/') {
+                "" => file.path,
+                dir => format!("{dir}/{}", file.path),
+            };
+            let mut entry = json!({ "path": path, "is_dir": file.is_dir });
             // MLflow leaves out the size of directories and of empty files.
             if let Some(size) = file.file_size.filter(|s| *s > 0) {
                 entry["file_size"] = json!(size);
             }
             entry
         })
-        .collect();
+        .collect()
+}
+
+/// The proxy's listing, `GET …/mlflow-artifacts/artifacts?path=`: names only.
+pub async fn list(State(app): State<App>, input: Input) -> ApiResult<Json<Value>> {
+    let path = input.text("path")?.unwrap_or_default();
+    let files = file_infos(app.artifacts.list(&path).await?, "");
     Ok(Json(if files.is_empty() {
         json!({})
     } else {
         json!({ "files": files })
     }))
+}
+
+/// `GET /artifacts/list?run_id=&path=`: a run's artifacts, with paths from the
+/// run's artifact root, wherever its `artifact_uri` points.
+pub async fn list_run(State(app): State<App>, input: Input) -> ApiResult<Json<Value>> {
+    let run = app.store.get_run(&input.run_id()?).await?;
+    let path = input.text("path")?.unwrap_or_default();
+    let uri = run.info.artifact_uri;
+    let files = match uri.strip_prefix(ARTIFACTS_SCHEME) {
+        Some(relative) => {
+            let relative = relative.trim_start_matches('/');
+            let under = match path.trim_matches('/') {
+                "" => relative.to_string(),
+                dir => format!("{relative}/{dir}"),
+            };
+            app.artifacts.list(&under).await?
+        }
+        None => {
+            ArtifactRoot::open(&uri, &Default::default())?
+                .list(&path)
+                .await?
+        }
+    };
+    let mut answer = json!({ "root_uri": uri });
+    let files = file_infos(files, &path);
+    if !files.is_empty() {
+        answer["files"] = Value::Array(files);
+    }
+    Ok(Json(answer))
 }
 
 pub async fn download(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Response> {

@@ -14,6 +14,7 @@ mod artifacts;
 mod error;
 mod experiments;
 mod metrics;
+mod models;
 mod runs;
 mod wire;
 
@@ -25,7 +26,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 
 use crate::error::{Result, RunqlError};
 use crate::store::Store;
@@ -35,6 +36,10 @@ use error::ApiError;
 /// The largest JSON request body accepted: room for a batch of 1000 entries
 /// and a dataset input with MLflow's largest profile (16 MiB).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// The scheme of artifact URIs that resolve through this server's proxy,
+/// as with MLflow's `--serve-artifacts`: `mlflow-artifacts:/<experiment_id>/…`.
+pub const ARTIFACTS_SCHEME: &str = "mlflow-artifacts:";
 
 /// The MLflow release whose client and REST API this server is tested
 /// against; `GET /version` reports it, as clients read it to choose features.
@@ -111,6 +116,7 @@ pub async fn serve(
         read_only: options.read_only,
         token: options.token.map(|t| Arc::from(t.trim().as_bytes())),
     };
+    let stop = stop_signals()?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| RunqlError::invalid(format!("cannot listen on {address}: {e}")))?;
@@ -119,32 +125,36 @@ pub async fn serve(
         .map_err(|e| RunqlError::internal("reading the bound address", e))?;
     listening(bound);
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(stop_signal())
+        .with_graceful_shutdown(stop)
         .await
         .map_err(|e| RunqlError::internal("serving", e))?;
     store.flush().await?;
     Ok(())
 }
 
-async fn stop_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(terminate) => terminate,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
+/// SIGINT and SIGTERM, listened for from before the server announces its
+/// address, so a signal sent right after it is handled, not fatal.
+#[cfg(unix)]
+fn stop_signals() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind| signal(kind).map_err(|e| RunqlError::internal("listening for signals", e));
+    let (mut interrupt, mut terminate) = (
+        listen(SignalKind::interrupt())?,
+        listen(SignalKind::terminate())?,
+    );
+    Ok(async move {
         tokio::select! {
-            _ = interrupt => {}
+            _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signals() -> Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// MLflow's tracking routes, the same under `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`.
@@ -182,11 +192,26 @@ fn tracking_routes() -> Router<App> {
         .route("/runs/log-model", post(runs::log_model))
         .route("/runs/log-inputs", post(runs::log_inputs))
         .route("/runs/outputs", post(runs::log_outputs))
+        .route("/artifacts/list", get(artifacts::list_run))
         .route("/metrics/get-history", get(metrics::history))
         .route(
             "/metrics/get-history-bulk-interval",
             get(metrics::history_bulk_interval),
         )
+        .route("/logged-models", post(models::create))
+        .route("/logged-models/search", post(models::search))
+        .route(
+            "/logged-models/{model_id}",
+            get(models::get)
+                .patch(models::finalize)
+                .delete(models::delete),
+        )
+        .route("/logged-models/{model_id}/tags", patch(models::set_tags))
+        .route(
+            "/logged-models/{model_id}/tags/{tag_key}",
+            delete(models::delete_tag),
+        )
+        .route("/logged-models/{model_id}/params", post(models::log_params))
 }
 
 fn artifact_routes() -> Router<App> {

@@ -15,7 +15,10 @@ use serde_json::{Map, Value, json};
 
 use crate::error::RunqlError;
 use crate::model::validation::{format_float, parse_float};
-use crate::model::{DatasetInput, Experiment, Metric, Run, RunInfo, RunStatus, Tag, ViewType};
+use crate::model::{
+    DatasetInput, Experiment, LoggedModelStatus, Metric, ModelLink, Run, RunInfo, RunStatus, Tag,
+    ViewType,
+};
 use crate::serve::error::ApiError;
 
 /// The fields of one request, or of one object inside it (a metric of a
@@ -271,6 +274,11 @@ pub fn run_status(input: &Input, field: &str) -> Result<Option<RunStatus>, ApiEr
     proto_enum(input, field, RunStatus::ALL)
 }
 
+/// A `LoggedModelStatus` field (PENDING = 1, READY = 2, UPLOAD_FAILED = 3).
+pub fn model_status(input: &Input, field: &str) -> Result<Option<LoggedModelStatus>, ApiError> {
+    proto_enum(input, field, LoggedModelStatus::ALL)
+}
+
 /// A value cut to `limit` characters, as MLflow's server cuts long param and
 /// tag values rather than refusing them.
 pub fn truncated(mut value: String, limit: usize) -> String {
@@ -412,6 +420,18 @@ pub fn run(run: &Run) -> Value {
             ),
         ],
     );
+    let links = |links: &[ModelLink]| -> Value {
+        links
+            .iter()
+            .map(|link| {
+                let mut object = json!({ "model_id": link.model_id });
+                if let Some(step) = link.step {
+                    object["step"] = json!(step);
+                }
+                object
+            })
+            .collect()
+    };
     let mut inputs = Map::new();
     if !run.inputs.is_empty() {
         inputs.insert(
@@ -419,10 +439,17 @@ pub fn run(run: &Run) -> Value {
             Value::Array(run.inputs.iter().map(dataset_input).collect()),
         );
     }
+    if !run.model_inputs.is_empty() {
+        inputs.insert("model_inputs".into(), links(&run.model_inputs));
+    }
+    let mut outputs = Map::new();
+    if !run.model_outputs.is_empty() {
+        outputs.insert("model_outputs".into(), links(&run.model_outputs));
+    }
     json!({
         "info": run_info(&run.info),
         "data": Value::Object(data),
         "inputs": Value::Object(inputs),
-        "outputs": {},
+        "outputs": Value::Object(outputs),
     })
 }

@@ -195,7 +195,9 @@ impl ArtifactRoot {
             .try_collect()
             .await
             .context(what)?;
-        for object in under.into_iter().chain([path]) {
+        // A directory is the objects under it; a path with none is a file (or nothing).
+        let objects = if under.is_empty() { vec![path] } else { under };
+        for object in objects {
             match self.store.delete(&object).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => return Err(RunqlError::internal(what(), e)),

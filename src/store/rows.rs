@@ -63,6 +63,23 @@ pub struct RunChange {
     pub deleted_time: Option<Millis>,
 }
 
+/// A change to a logged model: `None` fields are left as they are. Every
+/// change names the model's experiment, which never changes.
+#[derive(Debug, Clone, Default)]
+pub struct ModelChange {
+    pub model_id: String,
+    pub experiment_id: String,
+    pub name: Option<String>,
+    pub artifact_uri: Option<String>,
+    pub status: Option<String>,
+    pub status_message: Option<String>,
+    pub model_type: Option<String>,
+    pub source_run_id: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub creation_time: Option<Millis>,
+    pub last_update_time: Option<Millis>,
+}
+
 /// A key set (`Some`) or deleted (`None`) on an owner: a param, tag or experiment tag.
 #[derive(Debug, Clone)]
 pub struct KeyChange {
@@ -130,6 +147,27 @@ pub fn run_changes(changes: &[RunChange], clock: &Clock) -> Result<RecordBatch> 
 
 /// Rows for params, tags or experiment tags; rows are stamped in the given order,
 /// so a later change to the same key in one call wins.
+pub fn model_changes(changes: &[ModelChange], clock: &Clock) -> Result<RecordBatch> {
+    let mut columns = vec![
+        text(changes.iter().map(|c| Some(c.model_id.as_str()))),
+        text(changes.iter().map(|c| Some(c.experiment_id.as_str()))),
+        text(changes.iter().map(|c| c.name.as_deref())),
+        text(changes.iter().map(|c| c.artifact_uri.as_deref())),
+        text(changes.iter().map(|c| c.status.as_deref())),
+        text(changes.iter().map(|c| c.status_message.as_deref())),
+        text(changes.iter().map(|c| c.model_type.as_deref())),
+        text(changes.iter().map(|c| c.source_run_id.as_deref())),
+        text(changes.iter().map(|c| c.lifecycle_stage.as_deref())),
+        times("creation_time", changes.iter().map(|c| c.creation_time))?,
+        times(
+            "last_update_time",
+            changes.iter().map(|c| c.last_update_time),
+        )?,
+    ];
+    columns.extend(order_columns(changes.len(), clock));
+    batch(RawTable::LoggedModels, columns)
+}
+
 pub fn key_changes(table: RawTable, changes: &[KeyChange], clock: &Clock) -> Result<RecordBatch> {
     let mut columns = vec![
         text(changes.iter().map(|c| Some(c.owner.as_str()))),
@@ -142,7 +180,8 @@ pub fn key_changes(table: RawTable, changes: &[KeyChange], clock: &Clock) -> Res
 
 /// The stored form of a metric value. Every NaN is stored as the one quiet NaN
 /// and -0.0 as 0.0: engines disagree on ordering and deduplicating NaN payloads
-/// and signed zeros, and MLflow gives them no meaning.
+/// and signed zeros (DataFusion's DISTINCT, which folds repeated values,
+/// returns -0.0 as 0.0), and MLflow gives them no meaning.
 fn canonical(value: f64) -> f64 {
     if value.is_nan() {
         f64::NAN

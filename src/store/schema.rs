@@ -23,6 +23,9 @@ pub enum RawTable {
     Inputs,
     ModelLinks,
     Runs,
+    LoggedModelParams,
+    LoggedModelTags,
+    LoggedModels,
     ExperimentTags,
     Experiments,
 }
@@ -41,13 +44,16 @@ pub enum FoldRule {
 }
 
 impl RawTable {
-    pub const ALL: [RawTable; 8] = [
+    pub const ALL: [RawTable; 11] = [
         RawTable::Metrics,
         RawTable::Params,
         RawTable::Tags,
         RawTable::Inputs,
         RawTable::ModelLinks,
         RawTable::Runs,
+        RawTable::LoggedModelParams,
+        RawTable::LoggedModelTags,
+        RawTable::LoggedModels,
         RawTable::ExperimentTags,
         RawTable::Experiments,
     ];
@@ -63,6 +69,9 @@ impl RawTable {
             RawTable::Metrics => "metrics",
             RawTable::Inputs => "inputs",
             RawTable::ModelLinks => "model_links",
+            RawTable::LoggedModels => "logged_models",
+            RawTable::LoggedModelTags => "logged_model_tags",
+            RawTable::LoggedModelParams => "logged_model_params",
         }
     }
 
@@ -70,14 +79,23 @@ impl RawTable {
     pub fn owner_column(self) -> &'static str {
         match self {
             RawTable::Experiments | RawTable::ExperimentTags => "experiment_id",
+            RawTable::LoggedModels | RawTable::LoggedModelTags | RawTable::LoggedModelParams => {
+                "model_id"
+            }
             _ => "run_id",
         }
     }
 
     pub fn fold_rule(self) -> FoldRule {
         match self {
-            RawTable::Experiments | RawTable::Runs => FoldRule::LatestFieldWins,
-            RawTable::Tags | RawTable::ExperimentTags => FoldRule::LatestRowWins,
+            RawTable::Experiments | RawTable::Runs | RawTable::LoggedModels => {
+                FoldRule::LatestFieldWins
+            }
+            // A logged model's params may be logged again with a new value, as in MLflow.
+            RawTable::Tags
+            | RawTable::ExperimentTags
+            | RawTable::LoggedModelTags
+            | RawTable::LoggedModelParams => FoldRule::LatestRowWins,
             RawTable::Params => FoldRule::FirstRowWins,
             RawTable::Metrics | RawTable::Inputs | RawTable::ModelLinks => FoldRule::Distinct,
         }
@@ -97,6 +115,9 @@ impl RawTable {
                 "timestamp",
             ],
             RawTable::Experiments | RawTable::ExperimentTags => &["experiment_id"],
+            RawTable::LoggedModels | RawTable::LoggedModelTags | RawTable::LoggedModelParams => {
+                &["model_id"]
+            }
             _ => &["run_id"],
         }
     }
@@ -155,6 +176,30 @@ impl RawTable {
             .collect(),
             RawTable::Tags => [
                 text("run_id", false),
+                text("key", false),
+                text("value", true),
+            ]
+            .into_iter()
+            .chain(order())
+            .collect(),
+            RawTable::LoggedModels => [
+                text("model_id", false),
+                text("experiment_id", false),
+                text("name", true),
+                text("artifact_uri", true),
+                text("status", true),
+                text("status_message", true),
+                text("model_type", true),
+                text("source_run_id", true),
+                text("lifecycle_stage", true),
+                time("creation_time", true),
+                time("last_update_time", true),
+            ]
+            .into_iter()
+            .chain(order())
+            .collect(),
+            RawTable::LoggedModelTags | RawTable::LoggedModelParams => [
+                text("model_id", false),
                 text("key", false),
                 text("value", true),
             ]

@@ -83,6 +83,56 @@ FROM (
 ) winners
 WHERE row_rank IN (run_name_rank, user_id_rank, status_rank, start_time_rank, end_time_rank, artifact_uri_rank, lifecycle_stage_rank, deleted_time_rank);
 
+CREATE VIEW fold.logged_models AS
+SELECT model_id,
+       experiment_id,
+       CASE WHEN row_rank = name_rank THEN name END AS name,
+       CASE WHEN row_rank = artifact_uri_rank THEN artifact_uri END AS artifact_uri,
+       CASE WHEN row_rank = status_rank THEN status END AS status,
+       CASE WHEN row_rank = status_message_rank THEN status_message END AS status_message,
+       CASE WHEN row_rank = model_type_rank THEN model_type END AS model_type,
+       CASE WHEN row_rank = source_run_id_rank THEN source_run_id END AS source_run_id,
+       CASE WHEN row_rank = lifecycle_stage_rank THEN lifecycle_stage END AS lifecycle_stage,
+       CASE WHEN row_rank = creation_time_rank THEN creation_time END AS creation_time,
+       CASE WHEN row_rank = last_update_time_rank THEN last_update_time END AS last_update_time,
+       seq, writer_id
+FROM (
+  SELECT *,
+         min(CASE WHEN name IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS name_rank,
+         min(CASE WHEN artifact_uri IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS artifact_uri_rank,
+         min(CASE WHEN status IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS status_rank,
+         min(CASE WHEN status_message IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS status_message_rank,
+         min(CASE WHEN model_type IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS model_type_rank,
+         min(CASE WHEN source_run_id IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS source_run_id_rank,
+         min(CASE WHEN lifecycle_stage IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS lifecycle_stage_rank,
+         min(CASE WHEN creation_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS creation_time_rank,
+         min(CASE WHEN last_update_time IS NOT NULL THEN row_rank END) OVER (PARTITION BY model_id, experiment_id) AS last_update_time_rank
+  FROM (
+    SELECT *, row_number() OVER (PARTITION BY model_id, experiment_id ORDER BY seq DESC, writer_id DESC) AS row_rank
+    FROM raw.logged_models
+  ) ranked
+) winners
+WHERE row_rank IN (name_rank, artifact_uri_rank, status_rank, status_message_rank, model_type_rank,
+                   source_run_id_rank, lifecycle_stage_rank, creation_time_rank, last_update_time_rank);
+
+-- A logged model's tags and params: the latest row wins (MLflow lets a model's
+-- param be logged again); a NULL value is a deleted tag.
+CREATE VIEW fold.logged_model_tags AS
+SELECT model_id, key,
+       first_value(value ORDER BY seq DESC, writer_id DESC) AS value,
+       max(seq) AS seq,
+       first_value(writer_id ORDER BY seq DESC, writer_id DESC) AS writer_id
+FROM raw.logged_model_tags
+GROUP BY model_id, key;
+
+CREATE VIEW fold.logged_model_params AS
+SELECT model_id, key,
+       first_value(value ORDER BY seq DESC, writer_id DESC) AS value,
+       max(seq) AS seq,
+       first_value(writer_id ORDER BY seq DESC, writer_id DESC) AS writer_id
+FROM raw.logged_model_params
+GROUP BY model_id, key;
+
 -- Params are write-once: the earliest row wins.
 CREATE VIEW fold.params AS
 SELECT run_id, key,
@@ -206,6 +256,34 @@ FROM fold.inputs;
 
 CREATE VIEW model_links AS
 SELECT run_id, model_id, direction, step FROM fold.model_links;
+
+-- MLflow 3's logged models: each field its latest non-null value, as runs.
+CREATE VIEW logged_models AS
+SELECT model_id,
+       experiment_id,
+       first_value(name ORDER BY seq DESC, writer_id DESC) FILTER (WHERE name IS NOT NULL) AS name,
+       first_value(artifact_uri ORDER BY seq DESC, writer_id DESC) FILTER (WHERE artifact_uri IS NOT NULL) AS artifact_uri,
+       first_value(status ORDER BY seq DESC, writer_id DESC) FILTER (WHERE status IS NOT NULL) AS status,
+       first_value(status_message ORDER BY seq DESC, writer_id DESC) FILTER (WHERE status_message IS NOT NULL) AS status_message,
+       first_value(model_type ORDER BY seq DESC, writer_id DESC) FILTER (WHERE model_type IS NOT NULL) AS model_type,
+       first_value(source_run_id ORDER BY seq DESC, writer_id DESC) FILTER (WHERE source_run_id IS NOT NULL) AS source_run_id,
+       first_value(lifecycle_stage ORDER BY seq DESC, writer_id DESC) FILTER (WHERE lifecycle_stage IS NOT NULL) AS lifecycle_stage,
+       first_value(creation_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE creation_time IS NOT NULL) AS creation_time,
+       first_value(last_update_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE last_update_time IS NOT NULL) AS last_update_time
+FROM raw.logged_models
+GROUP BY model_id, experiment_id;
+
+CREATE VIEW logged_model_tags AS
+SELECT model_id, key, value FROM fold.logged_model_tags WHERE value IS NOT NULL;
+
+CREATE VIEW logged_model_params AS
+SELECT model_id, key, value FROM fold.logged_model_params WHERE value IS NOT NULL;
+
+-- The metric values logged with a model_id: the model's metrics.
+CREATE VIEW logged_model_metrics AS
+SELECT model_id, run_id, key, value, timestamp, step, dataset_name, dataset_digest
+FROM metrics
+WHERE model_id IS NOT NULL;
 
 -- One row per run with params, tags and latest metrics as maps: params['lr'].
 -- Entries are in key order, so a map prints the same on every read.

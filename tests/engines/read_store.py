@@ -87,6 +87,9 @@ RAW_TABLES = [
     "metrics",
     "inputs",
     "model_links",
+    "logged_models",
+    "logged_model_tags",
+    "logged_model_params",
 ]
 
 # The same queries, character for character, as QUERIES in tests/other_engines.rs.

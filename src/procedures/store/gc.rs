@@ -1,11 +1,11 @@
-//! `EXEC store.gc`: remove deleted runs and experiments for good.
+//! `EXEC store.gc`: remove deleted runs, logged models and experiments for good.
 
 use crate::api::GcOptions;
 use crate::procedures::prelude::*;
 
 pub const PROCEDURE: Procedure = Procedure {
     name: "store.gc",
-    summary: r#"Permanently remove deleted runs and experiments (all of them, or those named, or those deleted long enough ago)."#,
+    summary: r#"Permanently remove deleted runs, logged models and experiments (all of them, or those named, or those deleted long enough ago)."#,
     params: &[
         Param::optional(
             "older_than",
@@ -44,6 +44,7 @@ async fn run(store: Store, args: Args) -> Result<RecordBatch> {
     let report = store.gc(options).await?;
     result::table(vec![
         Column::int("runs_removed", [Some(report.runs as i64)]),
+        Column::int("logged_models_removed", [Some(report.logged_models as i64)]),
         Column::int("experiments_removed", [Some(report.experiments as i64)]),
         Column::int("rows_removed", [Some(report.rows as i64)]),
         Column::int("files_deleted", [Some(report.files_deleted as i64)]),
