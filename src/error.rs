@@ -14,6 +14,8 @@ pub enum ErrorCode {
     InvalidParameterValue,
     ResourceDoesNotExist,
     ResourceAlreadyExists,
+    /// The store could not be reached; the same call can succeed once it is back.
+    TemporarilyUnavailable,
     InternalError,
 }
 
@@ -23,6 +25,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameterValue => "INVALID_PARAMETER_VALUE",
             ErrorCode::ResourceDoesNotExist => "RESOURCE_DOES_NOT_EXIST",
             ErrorCode::ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
+            ErrorCode::TemporarilyUnavailable => "TEMPORARILY_UNAVAILABLE",
             ErrorCode::InternalError => "INTERNAL_ERROR",
         }
     }
@@ -61,6 +64,13 @@ pub enum RunqlError {
         found: u32,
         supported: u32,
     },
+    /// The object store did not answer (connection refused, reset or timed
+    /// out), with what was being done. The call did not complete; repeating
+    /// it is safe (a repeated write is not duplicated).
+    #[error(
+        "{context}: the store could not be reached ({message}); the call did not complete, and repeating it once the store is back is safe"
+    )]
+    StoreUnreachable { context: String, message: String },
     /// Storage or engine failure, with what was being done.
     #[error("{context}: {message}")]
     Internal { context: String, message: String },
@@ -72,6 +82,7 @@ impl RunqlError {
             RunqlError::InvalidParameter(_) => ErrorCode::InvalidParameterValue,
             RunqlError::NotFound { .. } => ErrorCode::ResourceDoesNotExist,
             RunqlError::AlreadyExists { .. } => ErrorCode::ResourceAlreadyExists,
+            RunqlError::StoreUnreachable { .. } => ErrorCode::TemporarilyUnavailable,
             RunqlError::FormatTooNew { .. } | RunqlError::Internal { .. } => {
                 ErrorCode::InternalError
             }
@@ -82,10 +93,14 @@ impl RunqlError {
         RunqlError::InvalidParameter(message.into())
     }
 
-    pub fn internal(context: impl Into<String>, source: impl fmt::Display) -> Self {
-        RunqlError::Internal {
-            context: context.into(),
-            message: source.to_string(),
+    /// A failure of the engine or the store, with what was being done; a
+    /// store that could not be reached is [`RunqlError::StoreUnreachable`].
+    pub fn internal(context: impl Into<String>, source: impl fmt::Display + 'static) -> Self {
+        let (context, message) = (context.into(), source.to_string());
+        if unreachable(&source) {
+            RunqlError::StoreUnreachable { context, message }
+        } else {
+            RunqlError::Internal { context, message }
         }
     }
 
@@ -143,13 +158,69 @@ impl RunqlError {
 
 pub type Result<T, E = RunqlError> = std::result::Result<T, E>;
 
-/// Wraps a fallible storage/engine call with what was being done.
+/// Wraps a fallible storage/engine call with what was being done. A failure
+/// to reach the object store becomes [`RunqlError::StoreUnreachable`].
 pub(crate) trait Context<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T>;
 }
 
-impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
+impl<T, E: fmt::Display + 'static> Context<T> for std::result::Result<T, E> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|e| RunqlError::internal(what(), e))
     }
+}
+
+/// Whether an error of the engine or the stores comes from a connection that
+/// could not be made or was lost: somewhere in its chain of causes is an I/O
+/// error of that kind, or a runql error that already says so.
+fn unreachable<E: 'static>(error: &E) -> bool {
+    use std::any::Any;
+    let any = error as &dyn Any;
+    if let Some(error) = any.downcast_ref::<RunqlError>() {
+        return matches!(error, RunqlError::StoreUnreachable { .. });
+    }
+    let error: Option<&(dyn std::error::Error + 'static)> = any
+        .downcast_ref::<datafusion::error::DataFusionError>()
+        .map(|e| e as _)
+        .or_else(|| {
+            any.downcast_ref::<deltalake::DeltaTableError>()
+                .map(|e| e as _)
+        })
+        .or_else(|| any.downcast_ref::<object_store::Error>().map(|e| e as _))
+        .or_else(|| any.downcast_ref::<std::io::Error>().map(|e| e as _));
+    error.is_some_and(caused_by_a_lost_connection)
+}
+
+fn caused_by_a_lost_connection(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::NotConnected
+                    | std::io::ErrorKind::TimedOut
+                    | std::io::ErrorKind::HostUnreachable
+                    | std::io::ErrorKind::NetworkUnreachable
+            )
+        {
+            return true;
+        }
+        if let Some(RunqlError::StoreUnreachable { .. }) = current.downcast_ref::<RunqlError>() {
+            return true;
+        }
+        // The Delta kernel keeps the object store's error without naming it as
+        // its source, so the chain is followed into it by hand.
+        let kernel = match current.downcast_ref::<deltalake::DeltaTableError>() {
+            Some(deltalake::DeltaTableError::KernelError(kernel)) => Some(kernel),
+            _ => current.downcast_ref::<delta_kernel::Error>(),
+        };
+        cause = match kernel {
+            Some(delta_kernel::Error::ObjectStore(store)) => Some(store as _),
+            _ => current.source(),
+        };
+    }
+    false
 }

@@ -45,11 +45,16 @@ struct Runql {
 
 impl Runql {
     fn start(store: &Path, args: &[&str]) -> Runql {
-        let (child, stderr) = spawn_serve(store, args);
+        Runql::start_at(store.as_os_str(), args, &[])
+    }
+
+    /// On any store location, with extra environment (object-store settings).
+    fn start_at(store: &std::ffi::OsStr, args: &[&str], env: &[(&str, String)]) -> Runql {
+        let (child, stderr) = spawn_serve(store, args, env);
         let mut server = Runql {
             child,
             address: "127.0.0.1:0".parse().unwrap(),
-            store: store.to_path_buf(),
+            store: PathBuf::from(store),
             stderr,
         };
         let line = server
@@ -86,12 +91,17 @@ impl Runql {
     }
 }
 
-fn spawn_serve(store: &Path, args: &[&str]) -> (Guarded, mpsc::Receiver<String>) {
+fn spawn_serve(
+    store: &std::ffi::OsStr,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Guarded, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_runql"))
         .arg("--store")
         .arg(store)
         .args(["serve", "--port", "0"])
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -711,4 +721,156 @@ fn acknowledged_writes_survive_kill_9_and_sigterm_exits_cleanly() {
         .wait_until(Instant::now() + HANG)
         .expect("runql serve did not stop on SIGTERM");
     assert!(status.success(), "exit status {status}: {}", runql.rest());
+}
+
+/// A TCP forwarder on a fixed loopback port: the way to a server that the
+/// test can cut (refusing connections and dropping open ones, as a network
+/// failure does) and restore on the same port.
+struct Proxy {
+    port: u16,
+    target: SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<TcpStream>>>,
+    accepting: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proxy {
+    fn start(target: SocketAddr) -> Proxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut proxy = Proxy {
+            port: listener.local_addr().unwrap().port(),
+            target,
+            up: Default::default(),
+            open: Default::default(),
+            accepting: None,
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&mut self, listener: std::net::TcpListener) {
+        use std::sync::atomic::Ordering::SeqCst;
+        listener.set_nonblocking(true).unwrap();
+        self.up.store(true, SeqCst);
+        let (up, open, target) = (self.up.clone(), self.open.clone(), self.target);
+        self.accepting = Some(std::thread::spawn(move || {
+            while up.load(SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                let mut tracked = open.lock().unwrap();
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server.try_clone().unwrap(), client.try_clone().unwrap()),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+                tracked.extend([client, server]);
+            }
+        }));
+    }
+
+    /// Refuses new connections and drops the open ones.
+    fn cut(&mut self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        if let Some(accepting) = self.accepting.take() {
+            accepting.join().unwrap();
+        }
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&mut self) {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        self.serve(listener);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}
+
+#[test]
+fn an_unreachable_store_answers_503_and_the_server_recovers() {
+    let moto = common::moto::Moto::start();
+    let moto_address: SocketAddr = moto
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let mut proxy = Proxy::start(moto_address);
+    let env = [
+        ("AWS_ENDPOINT", format!("http://127.0.0.1:{}", proxy.port)),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    let location = format!("s3://{}/served", common::moto::BUCKET);
+    let runql = Runql::start_at(location.as_ref(), &[], &env);
+    let (status, body) = runql.http(
+        "POST",
+        "/api/2.0/mlflow/runs/create",
+        r#"{"experiment_id": "0", "run_name": "through-an-outage"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let run_id = json(&body)["run"]["info"]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = |value: i64| {
+        runql.http(
+            "POST",
+            "/api/2.0/mlflow/runs/log-metric",
+            &format!(r#"{{"run_id": "{run_id}", "key": "loss", "value": {value}, "timestamp": {value}, "step": {value}}}"#),
+        )
+    };
+    assert_eq!(log(1).0, 200);
+
+    proxy.cut();
+    let (status, body) = log(2);
+    assert_eq!(status, 503, "{body}");
+
+    let error = json(&body);
+    assert_eq!(error["error_code"], "TEMPORARILY_UNAVAILABLE");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{error}"
+    );
+    let (status, body) = runql.http(
+        "GET",
+        &format!("/api/2.0/mlflow/runs/get?run_id={run_id}"),
+        "",
+    );
+    assert_eq!(status, 503, "{body}");
+
+    proxy.restore();
+    assert_eq!(log(3).0, 200, "the server did not recover");
+    let (status, body) = runql.http(
+        "GET",
+        &format!("/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=loss"),
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let steps: Vec<i64> = json(&body)["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["step"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, [1, 3], "the refused write must have written nothing");
 }

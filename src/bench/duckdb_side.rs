@@ -96,7 +96,7 @@ impl Baseline {
         if !output.status.success() {
             return Err(RunqlError::internal(
                 "running the DuckDB baseline (needs `pip install duckdb`)",
-                String::from_utf8_lossy(&output.stderr),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
             ));
         }
         serde_json::from_slice(&output.stdout)

@@ -36,6 +36,9 @@ impl ApiError {
                 ErrorCode::ResourceAlreadyExists => {
                     ("RESOURCE_ALREADY_EXISTS", StatusCode::BAD_REQUEST)
                 }
+                ErrorCode::TemporarilyUnavailable => {
+                    ("TEMPORARILY_UNAVAILABLE", StatusCode::SERVICE_UNAVAILABLE)
+                }
                 ErrorCode::InternalError => ("INTERNAL_ERROR", StatusCode::INTERNAL_SERVER_ERROR),
             },
             ApiError::EndpointNotFound { .. } => ("ENDPOINT_NOT_FOUND", StatusCode::NOT_FOUND),
