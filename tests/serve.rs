@@ -810,13 +810,7 @@ fn an_unreachable_store_answers_503_and_the_server_recovers() {
         .parse()
         .unwrap();
     let mut proxy = Proxy::start(moto_address);
-    let env = [
-        ("AWS_ENDPOINT", format!("http://127.0.0.1:{}", proxy.port)),
-        ("AWS_ALLOW_HTTP", "true".to_string()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        ("AWS_REGION", "us-east-1".to_string()),
-    ];
+    let env = s3_env(&format!("http://127.0.0.1:{}", proxy.port));
     let location = format!("s3://{}/served", common::moto::BUCKET);
     let runql = Runql::start_at(location.as_ref(), &[], &env);
     let (status, body) = runql.http(
@@ -873,4 +867,82 @@ fn an_unreachable_store_answers_503_and_the_server_recovers() {
         .map(|m| m["step"].as_i64().unwrap())
         .collect();
     assert_eq!(steps, [1, 3], "the refused write must have written nothing");
+}
+
+/// The environment that points runql at a moto server (or a proxy in front of it).
+fn s3_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT", endpoint.to_string()),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ]
+}
+
+#[test]
+fn artifacts_stream_to_and_from_an_s3_store() {
+    let moto = common::moto::Moto::start();
+    let location = format!("s3://{}/with-artifacts", common::moto::BUCKET);
+    let runql = Runql::start_at(location.as_ref(), &[], &s3_env(&moto.endpoint()));
+    // Over the single-request size, so it goes up in parts; and a small one.
+    let large: Vec<u8> = (0..9 * 1024 * 1024 + 123)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    for (name, body) in [
+        ("model/weights.bin", &large[..]),
+        ("notes.txt", &b"small"[..]),
+    ] {
+        let (status, answer) = http(
+            runql.address,
+            "PUT",
+            &format!("/api/2.0/mlflow-artifacts/artifacts/0/run/artifacts/{name}"),
+            &[("Content-Type", "application/octet-stream")],
+            body,
+        );
+        assert_eq!(status, 200, "{name}: {answer}");
+    }
+    let keys = moto.list("with-artifacts/artifacts/0/run/artifacts/");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+
+    let mut stream = TcpStream::connect(runql.address).unwrap();
+    write!(
+        stream,
+        "GET /api/2.0/mlflow-artifacts/artifacts/0/run/artifacts/model/weights.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains(&format!("content-length: {}", large.len())),
+        "{head}"
+    );
+    assert!(
+        response[split..] == large[..],
+        "the download differs from the upload"
+    );
+
+    let (status, body) = runql.http(
+        "GET",
+        "/api/2.0/mlflow-artifacts/artifacts?path=0/run/artifacts",
+        "",
+    );
+    assert_eq!(status, 200);
+    let files = json(&body)["files"].clone();
+    assert_eq!(files[0]["path"], "model");
+    assert_eq!(files[1]["path"], "notes.txt");
+    assert_eq!(files[1]["file_size"], 5);
+    let (status, _) = runql.http(
+        "DELETE",
+        "/api/2.0/mlflow-artifacts/artifacts/0/run/artifacts/model",
+        "",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        moto.list("with-artifacts/artifacts/0/run/artifacts/"),
+        ["with-artifacts/artifacts/0/run/artifacts/notes.txt"]
+    );
 }

@@ -167,8 +167,8 @@ impl fmt::Display for BenchReport {
         for line in &self.header {
             writeln!(f, "{line}")?;
         }
-        writeln!(f)?;
         if !self.figures.is_empty() {
+            writeln!(f)?;
             let mut table = vec![
                 [
                     "figure",
@@ -192,8 +192,8 @@ impl fmt::Display for BenchReport {
                 ]);
             }
             write_table(f, &table)?;
+            writeln!(f)?;
         }
-        writeln!(f)?;
         for note in &self.notes {
             writeln!(f, "{note}")?;
         }
