@@ -64,12 +64,9 @@ pub enum RunqlError {
         found: u32,
         supported: u32,
     },
-    /// The object store did not answer (connection refused, reset or timed
-    /// out), with what was being done. The call did not complete; repeating
-    /// it is safe (a repeated write is not duplicated).
-    #[error(
-        "{context}: the store could not be reached ({message}); the call did not complete, and repeating it once the store is back is safe"
-    )]
+    /// The object store could not be reached (no connection, or none that
+    /// answered in time), with what was being done.
+    #[error("{context}: the store could not be reached ({message}); try again once it is back")]
     StoreUnreachable { context: String, message: String },
     /// Storage or engine failure, with what was being done.
     #[error("{context}: {message}")]
@@ -209,6 +206,16 @@ fn caused_by_a_lost_connection(error: &(dyn std::error::Error + 'static)) -> boo
             return true;
         }
         if let Some(RunqlError::StoreUnreachable { .. }) = current.downcast_ref::<RunqlError>() {
+            return true;
+        }
+        #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+        if let Some(http) = current.downcast_ref::<object_store::client::HttpError>()
+            && matches!(
+                http.kind(),
+                object_store::client::HttpErrorKind::Connect
+                    | object_store::client::HttpErrorKind::Timeout
+            )
+        {
             return true;
         }
         // The Delta kernel keeps the object store's error without naming it as

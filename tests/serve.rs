@@ -349,6 +349,42 @@ fn errors_are_mlflow_error_bodies_with_mlflow_statuses() {
         "{error}"
     );
 
+    // A location with a query or fragment would move every run's artifacts.
+    for location in ["file:///?", "file:///etc#"] {
+        let (status, body) = runql.http(
+            "POST",
+            "/api/2.0/mlflow/experiments/create",
+            &format!(r#"{{"name": "sneaky", "artifact_location": "{location}"}}"#),
+        );
+        assert_eq!(status, 400, "{location}: {body}");
+    }
+    // A run whose artifacts are not behind the proxy is not listed through it.
+    let (_, body) = runql.http(
+        "POST",
+        "/api/2.0/mlflow/experiments/create",
+        r#"{"name": "elsewhere", "artifact_location": "file:///tmp/elsewhere"}"#,
+    );
+    let elsewhere = json(&body)["experiment_id"].as_str().unwrap().to_string();
+    let (_, body) = runql.http(
+        "POST",
+        "/api/2.0/mlflow/runs/create",
+        &format!(r#"{{"experiment_id": "{elsewhere}"}}"#),
+    );
+    let outside = json(&body)["run"]["info"]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = runql.http(
+        "GET",
+        &format!("/api/2.0/mlflow/artifacts/list?run_id={outside}&path=x"),
+        "",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        json(&body)["message"].as_str().unwrap().contains("outside"),
+        "{body}"
+    );
+
     let (status, body) = runql.http("POST", "/api/2.0/mlflow/experiments/create", "{not json");
     assert_eq!(
         (status, json(&body)["error_code"].clone()),
@@ -554,6 +590,18 @@ fn read_only_mode_refuses_every_write_and_answers_reads() {
         ("PUT", "/api/2.0/mlflow-artifacts/artifacts/0/x.txt", "data"),
         ("DELETE", "/api/2.0/mlflow-artifacts/artifacts/0/x.txt", ""),
         ("PATCH", "/api/2.0/mlflow/logged-models/m-1", "{}"),
+        // Paths that end like a search are still writes.
+        (
+            "PUT",
+            "/api/2.0/mlflow-artifacts/artifacts/0/x/search",
+            "data",
+        ),
+        ("DELETE", "/api/2.0/mlflow-artifacts/artifacts/0/search", ""),
+        (
+            "DELETE",
+            "/api/2.0/mlflow/logged-models/m-1/tags/search",
+            "",
+        ),
     ] {
         let (status, answer) = runql.http(method, path, body);
         assert_eq!(status, 403, "{method} {path}: {answer}");

@@ -2,8 +2,8 @@
 
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
-    KeyKind, MAX_DATASET_SOURCE_LENGTH, validate_experiment_id, validate_experiment_name,
-    validate_experiment_tag, validate_key, validate_length,
+    KeyKind, validate_artifact_location, validate_experiment_id, validate_experiment_name,
+    validate_experiment_tag, validate_key,
 };
 use crate::model::{DEFAULT_EXPERIMENT_ID, Experiment, LifecycleStage, Tag, ViewType, now_millis};
 use crate::store::rows::{self, ExperimentChange, KeyChange};
@@ -33,7 +33,7 @@ impl Store {
     ) -> Result<String> {
         validate_experiment_name(name)?;
         if let Some(location) = artifact_location {
-            validate_length("artifact_location", location, MAX_DATASET_SOURCE_LENGTH)?;
+            validate_artifact_location(location)?;
         }
         for tag in tags {
             validate_experiment_tag(tag)?;

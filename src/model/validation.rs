@@ -67,6 +67,21 @@ pub fn shown(value: &str) -> String {
     out
 }
 
+/// An experiment's artifact location: a path or URL with no query or
+/// fragment, which would silently move a run's `<location>/<run_id>/artifacts`
+/// somewhere else, as MLflow refuses them.
+pub fn validate_artifact_location(location: &str) -> Result<()> {
+    validate_length("artifact_location", location, MAX_DATASET_SOURCE_LENGTH)?;
+    validate_no_control_chars("artifact_location", location)?;
+    if location.contains(['?', '#']) {
+        return Err(RunqlError::invalid(format!(
+            "artifact_location {} must not contain '?' or '#'",
+            shown(location)
+        )));
+    }
+    Ok(())
+}
+
 /// The segments of a relative artifact path, such as `1/<run_id>/artifacts/model/MLmodel`.
 /// Refused: absolute paths, `.` and `..` segments, empty segments, backslashes,
 /// control characters and `%` (a path arrives decoded once; a `%` left over

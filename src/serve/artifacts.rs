@@ -16,7 +16,7 @@ use crate::error::RunqlError;
 use crate::serve::error::ApiResult;
 use crate::serve::wire::Input;
 use crate::serve::{ARTIFACTS_SCHEME, App, done};
-use crate::store::artifacts::{ArtifactFile, ArtifactRoot};
+use crate::store::artifacts::ArtifactFile;
 
 /// MLflow's `FileInfo` list; each path is `prefix` joined with the file's name.
 fn file_infos(files: Vec<ArtifactFile>, prefix: &str) -> Vec<Value> {
@@ -48,35 +48,41 @@ pub async fn list(State(app): State<App>, input: Input) -> ApiResult<Json<Value>
     }))
 }
 
-/// `GET /artifacts/list?run_id=&path=`: a run's artifacts, with paths from the
-/// run's artifact root, wherever its `artifact_uri` points.
+/// `GET /artifacts/list?run_id=&path=`: a run's artifacts, with paths from
+/// the run's artifact root. Only roots behind this proxy are listed; a run
+/// whose artifacts live elsewhere is listed there by the client.
 pub async fn list_run(State(app): State<App>, input: Input) -> ApiResult<Json<Value>> {
     let run = app.store.get_run(&input.run_id()?).await?;
     let path = input.text("path")?.unwrap_or_default();
     let uri = run.info.artifact_uri;
-    let files = match uri.strip_prefix(ARTIFACTS_SCHEME) {
-        Some(relative) => {
-            let relative = relative.trim_start_matches('/');
-            let under = match path.trim_matches('/') {
-                "" => relative.to_string(),
-                dir => format!("{relative}/{dir}"),
-            };
-            app.artifacts.list(&under).await?
-        }
-        None => {
-            ArtifactRoot::open(&uri, &Default::default())?
-                .list(&path)
-                .await?
-        }
+    let relative = proxied_path(&uri).ok_or_else(|| {
+        RunqlError::invalid(format!(
+            "run '{}' keeps its artifacts at {uri}, outside this server's artifact proxy; list them there",
+            run.info.run_id
+        ))
+    })?;
+    let under = match path.trim_matches('/') {
+        "" => relative.to_string(),
+        dir => format!("{relative}/{dir}"),
     };
     let mut answer = json!({ "root_uri": uri });
-    let files = file_infos(files, &path);
+    let files = file_infos(app.artifacts.list(&under).await?, &path);
     if !files.is_empty() {
         answer["files"] = Value::Array(files);
     }
     Ok(Json(answer))
 }
 
+/// The path under the proxy's root of a `mlflow-artifacts:` URI, with or
+/// without an authority (`mlflow-artifacts://host:port/1/…`).
+fn proxied_path(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix(ARTIFACTS_SCHEME)?;
+    let rest = match rest.strip_prefix("//") {
+        Some(authority_and_path) => authority_and_path.split_once('/').map_or("", |(_, p)| p),
+        None => rest,
+    };
+    Some(rest.trim_start_matches('/'))
+}
 pub async fn download(State(app): State<App>, Path(path): Path<String>) -> ApiResult<Response> {
     let (size, stream) = app.artifacts.download(&path).await?;
     let name = path.rsplit('/').next().unwrap_or_default().replace('"', "");

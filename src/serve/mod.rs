@@ -286,15 +286,28 @@ async fn guard(State(app): State<App>, request: Request, next: Next) -> Response
         }
     }
     // Searches are POSTs that read; every other method but GET writes.
-    let writes = !matches!(
+    let reads = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) && !path.ends_with("/search");
-    if app.read_only && writes {
+    ) || (request.method() == Method::POST && is_search(path));
+    if app.read_only && !reads {
         let what = format!("{} {path}", request.method());
         return ApiError::ReadOnly(what).into_response();
     }
     next.run(request).await
+}
+
+/// The POST routes that only read: MLflow's searches.
+fn is_search(path: &str) -> bool {
+    ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"]
+        .iter()
+        .filter_map(|prefix| path.strip_prefix(prefix))
+        .any(|route| {
+            matches!(
+                route,
+                "experiments/search" | "runs/search" | "logged-models/search"
+            )
+        })
 }
 
 /// Equality that takes the same time wherever the first difference is, so

@@ -38,10 +38,17 @@ impl<S: Send + Sync> FromRequest<S> for Input {
         if request.method() == Method::GET && !query.is_empty() {
             return Ok(Input::from_query(&query));
         }
-        let limit = crate::serve::MAX_BODY_BYTES;
         let body = Bytes::from_request(request, state)
             .await
-            .map_err(|_| ApiError::BodyTooLarge { limit })?;
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::BodyTooLarge {
+                        limit: crate::serve::MAX_BODY_BYTES,
+                    }
+                } else {
+                    RunqlError::invalid(format!("reading the request body: {rejection}")).into()
+                }
+            })?;
         Input::from_json(&body)
     }
 }
@@ -148,9 +155,12 @@ impl Input {
             return Ok(None);
         };
         let parsed = match value {
-            Value::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::Number(n) => n.as_i64().or_else(|| {
+                // An integral float, such as 17.0, within i64's range.
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                    .map(|f| f as i64)
+            }),
             Value::String(s) => s.trim().parse::<i64>().ok(),
             _ => None,
         };

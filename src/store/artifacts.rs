@@ -118,9 +118,13 @@ impl ArtifactRoot {
             };
             total += chunk.len() as u64;
             // At most two parts wait to be sent, so memory stays bounded.
-            writer.wait_for_capacity(2).await.context(what)?;
+            if let Err(e) = writer.wait_for_capacity(2).await {
+                let _ = writer.abort().await;
+                return Err(RunqlError::internal(what(), e));
+            }
             writer.write(&chunk);
         }
+        // finish aborts the upload itself when completing it fails.
         writer.finish().await.context(what)?;
         Ok(total)
     }

@@ -2,15 +2,21 @@
 //! one, so many concurrent writers share one Delta commit per round instead
 //! of queueing for one each.
 //!
-//! The first writer to find no commit running leads: it takes every waiting
-//! write, folds them into one [`WriteSet`] and commits it in a spawned task,
-//! so a leader whose caller goes away (an HTTP client hanging up) still
-//! finishes the round for everyone in it. Every writer returns only once the
-//! round holding its rows has committed, with that round's outcome: the
-//! durability of a single write is unchanged. Rows carry the `seq` stamped
-//! when they were made, so folding writes together does not reorder them.
-//! A failed round fails every write in it; each was validated already, so
-//! the failure is the store's, and a retry writes rows the views collapse.
+//! A write joins the waiting list and spawns a round task. Rounds run one at
+//! a time (the task holds the round lock for its whole life); a round takes
+//! every write waiting when it starts, folds them into one [`WriteSet`] and
+//! commits it, then answers each. A round that starts after its write was
+//! taken by an earlier round finds nothing to do. Because the round is a task
+//! of its own, a caller that goes away (an HTTP client hanging up) neither
+//! strands its write nor cuts a round short for the others. Each writer
+//! returns only once the round holding its rows has committed, with that
+//! round's outcome: the durability of a single write is unchanged. Rows
+//! carry the `seq` stamped when they were made, so folding writes together
+//! does not reorder them. A failed round fails every write in it; each was
+//! validated already, so the failure is the store's, and a retry writes rows
+//! the views collapse.
+
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
@@ -23,8 +29,8 @@ type Waiter = oneshot::Sender<Result<()>>;
 #[derive(Default)]
 pub(crate) struct GroupCommit {
     waiting: Mutex<Vec<(WriteSet, Waiter)>>,
-    /// Held by the leader of the round being committed.
-    round: tokio::sync::Mutex<()>,
+    /// Held by the task of the round being committed.
+    round: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -33,15 +39,14 @@ impl Store {
         let group = &self.inner.group_commit;
         let (done, outcome) = oneshot::channel();
         group.waiting.lock().push((write, done));
-        let mut outcome = outcome;
-        let round = group.round.lock().await;
-        // A previous leader may have taken and committed this write already.
-        if let Ok(result) = outcome.try_recv() {
-            return result;
-        }
-        let taken = std::mem::take(&mut *group.waiting.lock());
+        let round = group.round.clone();
         let store = self.clone();
-        let committed = tokio::spawn(async move {
+        tokio::spawn(async move {
+            let _round = round.lock_owned().await;
+            let taken = std::mem::take(&mut *store.inner.group_commit.waiting.lock());
+            if taken.is_empty() {
+                return;
+            }
             let mut combined = WriteSet::new();
             let mut waiters = Vec::with_capacity(taken.len());
             for (write, waiter) in taken {
@@ -53,18 +58,11 @@ impl Store {
                 let _ = waiter.send(result.clone());
             }
         });
-        let finished = committed.await;
-        drop(round);
-        match finished {
-            Ok(()) => outcome.await.unwrap_or_else(|_| Err(lost_round())),
-            Err(panic) => Err(RunqlError::internal("committing a write", panic)),
-        }
+        outcome.await.unwrap_or_else(|_| {
+            Err(RunqlError::internal(
+                "committing a write",
+                "the commit round ended without an outcome",
+            ))
+        })
     }
-}
-
-fn lost_round() -> RunqlError {
-    RunqlError::internal(
-        "committing a write",
-        "the commit round ended without an outcome",
-    )
 }
