@@ -49,17 +49,11 @@ pub async fn search(State(app): State<App>, input: Input) -> Answer {
         ..Search::experiments()
     };
     let (experiments, next_page_token) = app.store.search_experiments(&search).await?;
-    let mut answer = serde_json::Map::new();
-    if !experiments.is_empty() {
-        answer.insert(
-            "experiments".into(),
-            experiments.iter().map(wire::experiment).collect(),
-        );
-    }
-    if let Some(token) = next_page_token {
-        answer.insert("next_page_token".into(), json!(token));
-    }
-    Ok(Json(Value::Object(answer)))
+    Ok(Json(wire::page(
+        "experiments",
+        experiments.iter().map(wire::experiment).collect(),
+        next_page_token,
+    )))
 }
 
 pub async fn update(State(app): State<App>, input: Input) -> Answer {

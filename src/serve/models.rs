@@ -174,12 +174,9 @@ pub async fn search(State(app): State<App>, input: Input) -> Answer {
         ..Search::logged_models()
     };
     let (models, next_page_token) = app.store.search_logged_models(&search).await?;
-    let mut answer = serde_json::Map::new();
-    if !models.is_empty() {
-        answer.insert("models".into(), models.iter().map(model_json).collect());
-    }
-    if let Some(token) = next_page_token {
-        answer.insert("next_page_token".into(), json!(token));
-    }
-    Ok(Json(Value::Object(answer)))
+    Ok(Json(wire::page(
+        "models",
+        models.iter().map(model_json).collect(),
+        next_page_token,
+    )))
 }

@@ -113,14 +113,11 @@ pub async fn search(State(app): State<App>, input: Input) -> Answer {
         ..Search::runs()
     };
     let (runs, next_page_token) = app.store.search_runs(&search).await?;
-    let mut answer = serde_json::Map::new();
-    if !runs.is_empty() {
-        answer.insert("runs".into(), runs.iter().map(wire::run).collect());
-    }
-    if let Some(token) = next_page_token {
-        answer.insert("next_page_token".into(), json!(token));
-    }
-    Ok(Json(Value::Object(answer)))
+    Ok(Json(wire::page(
+        "runs",
+        runs.iter().map(wire::run).collect(),
+        next_page_token,
+    )))
 }
 
 pub async fn log_metric(State(app): State<App>, input: Input) -> Answer {

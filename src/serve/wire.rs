@@ -298,6 +298,19 @@ pub fn truncated(mut value: String, limit: usize) -> String {
     value
 }
 
+/// A page of a search: the items under `field` and the next page's token,
+/// each left out when there is none, as proto JSON leaves out unset fields.
+pub fn page(field: &str, items: Vec<Value>, next_page_token: Option<String>) -> Value {
+    let mut answer = Map::new();
+    if !items.is_empty() {
+        answer.insert(field.to_string(), Value::Array(items));
+    }
+    if let Some(token) = next_page_token {
+        answer.insert("next_page_token".into(), Value::String(token));
+    }
+    Value::Object(answer)
+}
+
 /// A double as proto JSON writes it: a number, or "NaN", "Infinity", "-Infinity".
 pub fn float(value: f64) -> Value {
     if value.is_finite() {
