@@ -184,6 +184,18 @@ fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
+    let (status, _, body) = http_exchange(address, method, path, headers, body);
+    (status, body)
+}
+
+/// The status, the response's head (lowercased) and its body.
+fn http_exchange(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(address).unwrap();
     stream.set_read_timeout(Some(HANG)).unwrap();
     let mut request = format!(
@@ -211,15 +223,13 @@ fn http(
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("no HTTP response to {method} {path}: {text:?}"));
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let head = head.to_ascii_lowercase();
+    let body = if head.contains("transfer-encoding: chunked") {
         unchunked(rest)
     } else {
         rest.to_string()
     };
-    (status, body)
+    (status, head, body)
 }
 
 fn unchunked(mut rest: &str) -> String {
@@ -444,6 +454,21 @@ fn errors_are_mlflow_error_bodies_with_mlflow_statuses() {
             "",
         );
         assert_eq!(json(&body)["metrics"][0]["value"], json(value), "{body}");
+    }
+
+    // CORS is off: a browser page elsewhere gets no permission to call the API.
+    for method in ["OPTIONS", "GET"] {
+        let (_, head, _) = http_exchange(
+            runql.address,
+            method,
+            "/api/2.0/mlflow/experiments/get?experiment_id=0",
+            &[
+                ("Origin", "http://elsewhere.example"),
+                ("Access-Control-Request-Method", "POST"),
+            ],
+            b"",
+        );
+        assert!(!head.contains("access-control-allow"), "{method}: {head}");
     }
 
     // The body limit answers with an error, not a dropped connection.
