@@ -5,7 +5,7 @@
 
 use datafusion::common::ScalarValue;
 
-use crate::api::read::Rows;
+use crate::api::read::{Rows, metrics_from};
 use crate::error::{Result, RunqlError};
 use crate::model::validation::{
     KeyKind, validate_batch_size, validate_key, validate_model_id, validate_model_name,
@@ -184,24 +184,17 @@ impl Store {
             .await?;
         let rows = Rows::new(&batches);
         let runs = rows.strings("run_id")?;
-        let keys = rows.strings("key")?;
-        let values = rows.floats("value")?;
-        let times = rows.millis("timestamp")?;
-        let steps = rows.ints("step")?;
         let dataset_names = rows.strings("dataset_name")?;
         let dataset_digests = rows.strings("dataset_digest")?;
-        Ok((0..keys.len())
-            .map(|i| {
+        Ok(metrics_from(&batches)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, metric)| {
                 let metric = Metric {
                     dataset_name: dataset_names[i].clone(),
                     dataset_digest: dataset_digests[i].clone(),
                     model_id: Some(model_id.to_string()),
-                    ..Metric::new(
-                        keys[i].clone().unwrap_or_default(),
-                        values[i].unwrap_or(f64::NAN),
-                        times[i].unwrap_or_default(),
-                        steps[i].unwrap_or_default(),
-                    )
+                    ..metric
                 };
                 (runs[i].clone().unwrap_or_default(), metric)
             })

@@ -540,7 +540,8 @@ impl Store {
     }
 }
 
-fn metrics_from(batches: &[RecordBatch]) -> Result<Vec<Metric>> {
+/// Metrics from rows with `key, value, timestamp, step` columns.
+pub(crate) fn metrics_from(batches: &[RecordBatch]) -> Result<Vec<Metric>> {
     let rows = Rows::new(batches);
     let keys = rows.strings("key")?;
     let values = rows.floats("value")?;
