@@ -706,9 +706,9 @@ fn a_token_guards_every_route_but_health_and_other_machines_need_one() {
     assert!(open.address.ip().is_unspecified());
 }
 
-/// Every acknowledged write survives a SIGKILL; SIGTERM stops the server cleanly.
+/// Every acknowledged write survives a SIGKILL; SIGTERM and SIGINT stop the server cleanly.
 #[test]
-fn acknowledged_writes_survive_kill_9_and_sigterm_exits_cleanly() {
+fn acknowledged_writes_survive_kill_9_and_sigterm_or_sigint_exit_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let mut runql = Runql::start(&store, &[]);
@@ -780,20 +780,21 @@ fn acknowledged_writes_survive_kill_9_and_sigterm_exits_cleanly() {
         }
     }
 
-    let mut runql = Runql::start(&store, &[]);
-    let pid = runql.child.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = runql
-        .child
-        .wait_until(Instant::now() + HANG)
-        .expect("runql serve did not stop on SIGTERM");
-    assert!(status.success(), "exit status {status}: {}", runql.rest());
+    for signal in ["-TERM", "-INT"] {
+        let mut runql = Runql::start(&store, &[]);
+        let pid = runql.child.0.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success());
+        let status = runql
+            .child
+            .wait_until(Instant::now() + HANG)
+            .unwrap_or_else(|| panic!("runql serve did not stop on {signal}"));
+        assert!(
+            status.success(),
+            "{signal}: exit status {status}: {}",
+            runql.rest()
+        );
+    }
 }
 
 /// A TCP forwarder on a fixed loopback port: the way to a server that the
