@@ -295,17 +295,13 @@ impl Store {
         &self,
         search: &Search,
     ) -> Result<(Vec<LoggedModel>, Option<String>)> {
-        let page = self
-            .search(crate::api::search::expect(search, Target::LoggedModels)?)
+        let found = self
+            .search_ids(crate::api::search::expect(search, Target::LoggedModels)?)
             .await?;
         let mut models = Vec::new();
-        for id in Rows::new(std::slice::from_ref(&page.rows))
-            .strings("model_id")?
-            .into_iter()
-            .flatten()
-        {
-            models.push(self.get_logged_model(&id, true).await?);
+        for id in &found.ids {
+            models.push(self.get_logged_model(id, true).await?);
         }
-        Ok((models, page.next_page_token))
+        Ok((models, found.next_page_token))
     }
 }

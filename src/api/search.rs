@@ -1,9 +1,8 @@
 //! Searching runs and experiments through the store's own session.
 
-use crate::api::read::Rows;
 use crate::error::{Result, RunqlError};
 use crate::model::{Experiment, Run};
-use crate::search::plan::{self, Views};
+use crate::search::plan::{self, Found, Views};
 use crate::search::{Page, Search, Target};
 use crate::store::Store;
 
@@ -16,12 +15,18 @@ impl Store {
         plan::run(&ctx.state(), &views, search).await
     }
 
+    /// A search's page as ids only, for callers that read whole entities.
+    pub(crate) async fn search_ids(&self, search: &Search) -> Result<Found> {
+        let ctx = self.query_context().await?;
+        let views = Views::of(ctx).await?;
+        plan::find(&ctx.state(), &views, search).await
+    }
+
     /// A runs search's page as whole runs (MLflow's `SearchRuns` response),
     /// with the next page's token.
     pub async fn search_runs(&self, search: &Search) -> Result<(Vec<Run>, Option<String>)> {
-        let page = self.search(expect(search, Target::Runs)?).await?;
-        let ids = page_ids(&page, "run_id")?;
-        Ok((self.get_runs(&ids).await?, page.next_page_token))
+        let found = self.search_ids(expect(search, Target::Runs)?).await?;
+        Ok((self.get_runs(&found.ids).await?, found.next_page_token))
     }
 
     /// An experiments search's page as experiments with their tags, with the
@@ -30,12 +35,14 @@ impl Store {
         &self,
         search: &Search,
     ) -> Result<(Vec<Experiment>, Option<String>)> {
-        let page = self.search(expect(search, Target::Experiments)?).await?;
+        let found = self
+            .search_ids(expect(search, Target::Experiments)?)
+            .await?;
         let mut experiments = Vec::new();
-        for id in page_ids(&page, "experiment_id")? {
-            experiments.push(self.get_experiment(&id).await?);
+        for id in &found.ids {
+            experiments.push(self.get_experiment(id).await?);
         }
-        Ok((experiments, page.next_page_token))
+        Ok((experiments, found.next_page_token))
     }
 }
 
@@ -51,12 +58,4 @@ pub(crate) fn expect(search: &Search, target: Target) -> Result<&Search> {
             ),
         ))
     }
-}
-
-fn page_ids(page: &Page, column: &str) -> Result<Vec<String>> {
-    Ok(Rows::new(std::slice::from_ref(&page.rows))
-        .strings(column)?
-        .into_iter()
-        .flatten()
-        .collect())
 }

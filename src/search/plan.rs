@@ -9,14 +9,16 @@
 //! matches it, and is true exactly for those runs.
 //!
 //! The search runs in two steps. The first filters, sorts and limits (a top-k,
-//! with `key = '…'` filters pushed down to the Delta scans), returning the
-//! page's rows and their sort keys. The second reads the params, tags and
-//! latest metrics of just those rows into maps.
+//! with `key = '…'` filters pushed down to the Delta scans) over the target's
+//! scope view, returning only the page's ids and their sort keys. The second
+//! reads the rows of just those ids, with their params, tags and latest
+//! metrics as maps. An API that reads whole entities by id stops after the
+//! first ([`find`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
@@ -110,7 +112,11 @@ pub struct Page {
 
 /// How a target's view is searched.
 struct Shape {
+    /// The view of the results' columns.
     view: &'static str,
+    /// The view the first step filters and sorts: the same rows as `view`,
+    /// with every attribute a search names, and cheaper to fold.
+    scope: &'static str,
     id: &'static str,
     /// The view holding each kind of keyed field, with `key` and `value` columns.
     metrics: &'static str,
@@ -134,6 +140,7 @@ impl Shape {
 
 const RUNS: Shape = Shape {
     view: "runs",
+    scope: "fold.run_state",
     id: "run_id",
     metrics: "latest_metrics",
     params: "params",
@@ -149,6 +156,7 @@ const RUNS: Shape = Shape {
 
 const EXPERIMENTS: Shape = Shape {
     view: "experiments",
+    scope: "experiments",
     id: "experiment_id",
     metrics: "",
     params: "",
@@ -160,6 +168,7 @@ const EXPERIMENTS: Shape = Shape {
 
 const LOGGED_MODELS: Shape = Shape {
     view: "logged_models",
+    scope: "logged_models",
     id: "model_id",
     metrics: "",
     params: "logged_model_params",
@@ -178,8 +187,9 @@ const LOGGED_MODELS: Shape = Shape {
 pub struct Views(HashMap<&'static str, Arc<dyn TableProvider>>);
 
 impl Views {
-    const NAMES: [&'static str; 10] = [
+    const NAMES: [&'static str; 11] = [
         "runs",
+        "fold.run_state",
         "latest_metrics",
         "params",
         "tags",
@@ -226,6 +236,27 @@ fn in_argument(name: &str) -> impl Fn(RunqlError) -> RunqlError {
 
 /// Runs a search in `session` over `views`.
 pub async fn run(session: &dyn Session, views: &Views, search: &Search) -> Result<Page> {
+    let found = find(session, views, search).await?;
+    let rows = collect(session, with_columns(views, search.shape(), &found.ids)?).await?;
+    Ok(Page {
+        rows,
+        next_page_token: found.next_page_token,
+    })
+}
+
+/// A page of a search as ids only: what an API that reads whole entities by
+/// id needs (see `api/search.rs`).
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The ids, in search order.
+    pub ids: Vec<String>,
+    /// Where the next page starts; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// The first step of a search: the ids of a page, filtered, sorted and
+/// limited over the target's scope view, with only the sort keys beside them.
+pub async fn find(session: &dyn Session, views: &Views, search: &Search) -> Result<Found> {
     let shape = search.shape();
     super::max_results(Some(search.max_results as i64))?;
     let filter = filter::parse(search.target, &search.filter).map_err(in_argument("filter"))?;
@@ -239,7 +270,7 @@ pub async fn run(session: &dyn Session, views: &Views, search: &Search) -> Resul
     };
 
     let mut joins = Joins::default();
-    let mut plan = views.scan(shape.view, "s")?;
+    let mut plan = views.scan(shape.scope, "s")?;
     let mut scope = Vec::new();
     match search.view_type {
         ViewType::ActiveOnly => scope.push(col("s.lifecycle_stage").eq(lit("active"))),
@@ -269,12 +300,7 @@ pub async fn run(session: &dyn Session, views: &Views, search: &Search) -> Resul
     };
     plan = joins.apply(plan, views, shape)?;
 
-    let base_columns = views.schema(shape.view)?;
-    let mut projection = base_columns
-        .fields()
-        .iter()
-        .map(|f| Expr::Column(Column::new(Some("s"), f.name())))
-        .collect::<Vec<_>>();
+    let mut projection = vec![col(format!("s.{}", shape.id))];
     projection.extend(
         sort_keys
             .iter()
@@ -298,31 +324,35 @@ pub async fn run(session: &dyn Session, views: &Views, search: &Search) -> Resul
     let served = found.num_rows().min(search.max_results);
     let next_page_token = if found.num_rows() > search.max_results {
         let keys = (0..order.len())
-            .map(|i| {
-                let column = found.column(base_columns.fields().len() + i);
-                ScalarValue::try_from_array(column, served - 1).context(planning)
-            })
+            .map(|i| ScalarValue::try_from_array(found.column(1 + i), served - 1).context(planning))
             .collect::<Result<Vec<_>>>()?;
         Some(page::encode(&fingerprint, &keys)?)
     } else {
         None
     };
-    let page_rows = found
-        .slice(0, served)
-        .project(&(0..base_columns.fields().len()).collect::<Vec<_>>())
-        .context(planning)?;
-    let rows = collect(session, with_maps(views, shape, page_rows)?).await?;
-    Ok(Page {
-        rows,
+    let ids = found.column(0);
+    let ids = (0..served)
+        .map(
+            |row| match ScalarValue::try_from_array(ids, row).context(planning)? {
+                ScalarValue::Utf8(Some(id))
+                | ScalarValue::Utf8View(Some(id))
+                | ScalarValue::LargeUtf8(Some(id)) => Ok(id),
+                other => Err(RunqlError::internal(
+                    planning(),
+                    format!("an id that is not text: {other}"),
+                )),
+            },
+        )
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Found {
+        ids,
         next_page_token,
     })
 }
 
 /// The schema of a search's result rows.
 pub fn result_schema(views: &Views, target: Target) -> Result<SchemaRef> {
-    let shape = Shape::of(target);
-    let empty = RecordBatch::new_empty(views.schema(shape.view)?);
-    let plan = with_maps(views, shape, empty)?;
+    let plan = with_columns(views, Shape::of(target), &[])?;
     Ok(Arc::new(plan.schema().as_arrow().clone()))
 }
 
@@ -550,44 +580,50 @@ fn test(column: Expr, test: &Test) -> Expr {
     }
 }
 
-/// The plan that adds the map columns to a page's rows, keeping their order.
-fn with_maps(views: &Views, shape: &Shape, rows: RecordBatch) -> Result<LogicalPlan> {
+/// The plan that reads the rows of the page's `ids` (the view's columns plus
+/// the map columns), in the order of `ids`.
+fn with_columns(views: &Views, shape: &Shape, ids: &[String]) -> Result<LogicalPlan> {
     let id = shape.id;
-    let ids = rows
-        .column_by_name(id)
-        .map(|ids| {
-            (0..ids.len())
-                .filter_map(|i| ScalarValue::try_from_array(ids, i).ok())
-                .map(lit)
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    let positions = Int64Array::from_iter_values(0..rows.num_rows() as i64);
-    let mut fields = rows.schema().fields().to_vec();
-    fields.push(Arc::new(ArrowField::new(
-        "__position",
-        DataType::Int64,
-        false,
-    )));
-    let mut columns = rows.columns().to_vec();
-    columns.push(Arc::new(positions));
-    let schema = Arc::new(Schema::new(fields));
-    let page = RecordBatch::try_new(schema.clone(), columns).context(planning)?;
+    let id_values: Vec<Expr> = ids.iter().map(|id| lit(id.as_str())).collect();
+    let schema = Arc::new(Schema::new(vec![
+        ArrowField::new(id, DataType::Utf8, false),
+        ArrowField::new("__position", DataType::Int64, false),
+    ]));
+    let page = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from_iter_values(ids)),
+            Arc::new(Int64Array::from_iter_values(0..ids.len() as i64)),
+        ],
+    )
+    .context(planning)?;
     let page = MemTable::try_new(schema, vec![vec![page]]).context(planning)?;
-    let mut plan = LogicalPlanBuilder::scan("p", provider_as_source(Arc::new(page)), None)
+    let rows = views
+        .scan(shape.view, "b")?
+        .filter(col(format!("b.{id}")).in_list(id_values.clone(), false))
+        .and_then(|p| p.build())
         .context(planning)?;
-    let mut output = rows
-        .schema()
+    let mut plan = LogicalPlanBuilder::scan("p", provider_as_source(Arc::new(page)), None)
+        .and_then(|p| {
+            p.join_on(
+                rows,
+                JoinType::Inner,
+                vec![col(format!("p.{id}")).eq(col(format!("b.{id}")))],
+            )
+        })
+        .context(planning)?;
+    let mut output = views
+        .schema(shape.view)?
         .fields()
         .iter()
-        .map(|f| Expr::Column(Column::new(Some("p"), f.name())))
+        .map(|f| Expr::Column(Column::new(Some("b"), f.name())))
         .collect::<Vec<_>>();
     for (index, (name, view)) in shape.maps.iter().enumerate() {
         let alias = format!("m{index}");
         let qualified = |name: &str| Expr::Column(Column::new(Some(alias.clone()), name));
         let map = views
             .scan(view, &alias)?
-            .filter(qualified(id).in_list(ids.clone(), false))
+            .filter(qualified(id).in_list(id_values.clone(), false))
             .and_then(|p| {
                 p.aggregate(
                     vec![qualified(id)],

@@ -197,12 +197,13 @@ SELECT experiment_id, key, value
 FROM fold.experiment_tags
 WHERE value IS NOT NULL;
 
+-- A run's state without its parent: what a search filters and sorts on,
+-- which need not fold the tags table for `mlflow.parentRunId`.
 -- A run of a deleted experiment is deleted too, as in MLflow, and comes back with it.
-CREATE VIEW runs AS
+CREATE VIEW fold.run_state AS
 SELECT r.run_id, r.run_name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time,
        r.artifact_uri,
        CASE WHEN e.lifecycle_stage = 'deleted' THEN 'deleted' ELSE r.lifecycle_stage END AS lifecycle_stage,
-       parent.value AS parent_run_id,
        CASE WHEN r.lifecycle_stage = 'deleted' THEN r.deleted_time
             WHEN e.lifecycle_stage = 'deleted' THEN e.last_update_time END AS deleted_time
 FROM (
@@ -219,9 +220,22 @@ FROM (
   FROM raw.runs
   GROUP BY run_id, experiment_id
 ) r
-LEFT JOIN experiments e ON e.experiment_id = r.experiment_id
+-- The experiment's state folded here rather than read from the `experiments`
+-- view: inside a `fold.` view, DuckDB would resolve that name to `fold.experiments`.
+LEFT JOIN (
+  SELECT experiment_id,
+         first_value(lifecycle_stage ORDER BY seq DESC, writer_id DESC) FILTER (WHERE lifecycle_stage IS NOT NULL) AS lifecycle_stage,
+         first_value(last_update_time ORDER BY seq DESC, writer_id DESC) FILTER (WHERE last_update_time IS NOT NULL) AS last_update_time
+  FROM raw.experiments
+  GROUP BY experiment_id
+) e ON e.experiment_id = r.experiment_id;
+
+CREATE VIEW runs AS
+SELECT s.run_id, s.run_name, s.experiment_id, s.user_id, s.status, s.start_time, s.end_time,
+       s.artifact_uri, s.lifecycle_stage, parent.value AS parent_run_id, s.deleted_time
+FROM fold.run_state s
 LEFT JOIN fold.tags parent
-       ON parent.run_id = r.run_id AND parent.key = 'mlflow.parentRunId' AND parent.value IS NOT NULL;
+       ON parent.run_id = s.run_id AND parent.key = 'mlflow.parentRunId' AND parent.value IS NOT NULL;
 
 CREATE VIEW params AS
 SELECT run_id, key, value FROM fold.params;
