@@ -30,8 +30,10 @@ fn files_scanned(analyzed: &str) -> Vec<usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn point_queries_skip_files() {
     let dir = tempfile::tempdir().unwrap();
-    // No automatic compaction: every write stays its own file.
-    let options = StoreOptions::default().auto_compact_files(0);
+    // No automatic compaction and no journal: every write stays its own file.
+    let options = StoreOptions::default()
+        .auto_compact_files(0)
+        .write_journal(false);
     let store = Store::open_with(dir.path().to_str().unwrap(), options)
         .await
         .unwrap();

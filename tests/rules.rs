@@ -1823,6 +1823,8 @@ async fn gc_deletes_orphan_files_only_once_old_enough() {
         .log_metric(&run, Metric::new("loss", 0.5, 1_700_000_000_000, 1))
         .await
         .unwrap();
+    // Folded from the journal, so the value is in a data file.
+    store.flush().await.unwrap();
     let metrics_dir = dir.path().join("metrics");
     let live = std::fs::read_dir(&metrics_dir)
         .unwrap()

@@ -296,7 +296,11 @@ impl BrokenLog {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_background_flush_is_reported_by_the_next_call_and_retried() {
     let place = Place::new();
-    let store = place.open_buffered(10_000, Duration::from_millis(20)).await;
+    // Without the journal, so that a flush is a commit to the broken table.
+    let options = StoreOptions::default()
+        .buffered_writes(10_000, Duration::from_millis(20))
+        .write_journal(false);
+    let store = Store::open_with(&place.location, options).await.unwrap();
     let run_id = new_run(&store, "0").await;
     store.log_metric(&run_id, metric(0)).await.unwrap();
     store.flush().await.unwrap();
@@ -431,7 +435,10 @@ async fn buffering_is_switched_from_sql() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_small_writes_are_folded_in_the_background() {
     let place = Place::new();
-    let options = StoreOptions::default().auto_compact_files(4);
+    // Without the journal, so that each write is a commit of its own.
+    let options = StoreOptions::default()
+        .auto_compact_files(4)
+        .write_journal(false);
     let store = Store::open_with(&place.location, options).await.unwrap();
     let run_id = new_run(&store, "0").await;
     const WRITES: i64 = 12;
@@ -519,4 +526,167 @@ async fn a_bulk_load_with_columns_of_unequal_length_is_refused() {
     );
     assert!(message.contains("equal length"), "{message}");
     assert_eq!(metric_counts(&store, &run_id).await, (0, 0));
+}
+
+/// The write journal's segment files under a local store.
+fn journal_segments(place: &Place) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(&place.location).join("_runql/journal");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut segments: Vec<_> = entries
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension() == Some("wal".as_ref()))
+        .collect();
+    segments.sort();
+    segments
+}
+
+/// `SELECT count(*) FROM metrics` for the run, answered by a `runql` process.
+fn metric_count_in_another_process(place: &Place, run_id: &str) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_runql"))
+        .args(["--store", &place.location, "-q", "--format", "csv", "-c"])
+        .arg(format!(
+            "SELECT count(*) AS n FROM metrics WHERE run_id = '{run_id}'"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// A handle that never folds by age, and a run with `values` metric values
+/// logged through it (so they wait in its journal).
+async fn journaled_run(place: &Place, values: i64) -> (Store, String) {
+    let options = StoreOptions::default().journal_fold_delay(NEVER);
+    let store = Store::open_with(&place.location, options).await.unwrap();
+    let run_id = new_run(&store, "0").await;
+    for step in 0..values {
+        store.log_metric(&run_id, metric(step)).await.unwrap();
+    }
+    (store, run_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journaled_writes_are_read_by_other_processes_at_once_and_folded_on_flush() {
+    let place = Place::new();
+    let (store, run_id) = journaled_run(&place, 5).await;
+    let metrics_dir = std::path::Path::new(&place.location).join("metrics");
+    assert_eq!(journal_segments(&place).len(), 1);
+    assert!(
+        data_files(&metrics_dir).await.0.is_empty(),
+        "nothing is folded yet"
+    );
+    assert_eq!(metric_count_in_another_process(&place, &run_id), "n\n5");
+
+    store.flush().await.unwrap();
+    assert!(
+        journal_segments(&place).is_empty(),
+        "a fold deletes what it folded"
+    );
+    assert!(!data_files(&metrics_dir).await.0.is_empty());
+    assert_eq!(metric_count_in_another_process(&place, &run_id), "n\n5");
+    // Writes after a fold start a new segment.
+    store.log_metric(&run_id, metric(5)).await.unwrap();
+    assert_eq!(journal_segments(&place).len(), 1);
+    assert_eq!(metric_counts(&store, &run_id).await.0, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_left_by_a_writer_that_died_is_folded_by_the_next_open() {
+    let place = Place::new();
+    let (store, run_id) = journaled_run(&place, 3).await;
+    // A writer that died: its segment, with no live lock, and a record it
+    // was appending when it died, cut short.
+    let live = journal_segments(&place).pop().unwrap();
+    let orphan = live.with_file_name("0123456789abcdef0123456789abcdef-0000000000.wal");
+    let mut bytes = std::fs::read(&live).unwrap();
+    let intact = bytes.len();
+    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3, 4, 5]);
+    std::fs::write(&orphan, &bytes).unwrap();
+    std::fs::remove_file(&live).unwrap();
+    assert!(intact > 8, "the segment holds records");
+
+    let reader = place.open().await;
+    assert_eq!(
+        journal_segments(&place),
+        Vec::<std::path::PathBuf>::new(),
+        "the orphan segment was folded and removed"
+    );
+    // The three values reached the Delta table (the live writer's own copy is
+    // gone from disk, and its memory is not the reader's).
+    let ctx = context(&reader).await;
+    assert_eq!(
+        int(
+            &ctx,
+            &format!("SELECT count(*) FROM metrics WHERE run_id = '{run_id}'")
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        int(
+            &ctx,
+            &format!(
+                "SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}' AND NOT latest_copy"
+            )
+        )
+        .await,
+        3,
+        "folded once"
+    );
+    // Adoption is idempotent: a second open finds nothing to do.
+    drop(place.open().await);
+    assert_eq!(
+        int(
+            &ctx,
+            &format!(
+                "SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}' AND NOT latest_copy"
+            )
+        )
+        .await,
+        3
+    );
+    drop(store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fold_that_fails_keeps_the_journal_and_a_later_fold_lands_it() {
+    let place = Place::new();
+    let options = StoreOptions::default().journal_fold_delay(Duration::from_millis(20));
+    let store = Store::open_with(&place.location, options).await.unwrap();
+    let run_id = new_run(&store, "0").await;
+    store.log_metric(&run_id, metric(0)).await.unwrap();
+    store.flush().await.unwrap();
+
+    let broken = BrokenLog::break_metrics(&place);
+    // Journaled writes are acknowledged while no fold can land.
+    for step in 1..=5 {
+        store.log_metric(&run_id, metric(step)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let message = expect_code(
+        store.flush().await,
+        ErrorCode::InternalError,
+        "a fold into the broken table",
+    );
+    assert!(message.contains("metrics"), "{message}");
+    assert_eq!(
+        journal_segments(&place).len(),
+        1,
+        "the journal keeps what it could not fold"
+    );
+
+    broken.repair();
+    store.flush().await.unwrap();
+    assert!(journal_segments(&place).is_empty());
+    assert_eq!(
+        metric_counts(&place.open().await, &run_id).await,
+        (6, 6),
+        "every acknowledged value landed once"
+    );
 }

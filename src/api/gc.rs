@@ -59,11 +59,6 @@ impl Store {
                 "orphans_older_than must not be negative, got {orphan_age} ms"
             )));
         }
-        // Rows this handle buffered for runs about to go land first, so gc removes them too.
-        self.flush().await?;
-        // Writes a crashed writer left half-done are finished first, so their
-        // files are referenced, not orphans.
-        self.recover_intents().await?;
         // Stored times are never negative, so a cutoff before the epoch selects
         // nothing; clamping keeps a huge `older_than` inside the timestamp range.
         let cutoff = timestamp_scalar(
@@ -71,6 +66,7 @@ impl Store {
         );
         let selective = !options.run_ids.is_empty() || !options.experiment_ids.is_empty();
 
+        // The ids named are checked before anything is written.
         let mut experiments = Vec::new();
         for experiment_id in &options.experiment_ids {
             let experiment = self.get_experiment(experiment_id).await?;
@@ -81,17 +77,6 @@ impl Store {
             }
             experiments.push(experiment_id.clone());
         }
-        if !selective {
-            experiments = self
-                .ids(
-                    "SELECT experiment_id AS id FROM experiments \
-                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= $1",
-                    cutoff.clone(),
-                )
-                .await?;
-        }
-        experiments.retain(|id| id != DEFAULT_EXPERIMENT_ID);
-
         let mut runs = Vec::new();
         for run_id in &options.run_ids {
             validate_run_id(run_id)?;
@@ -103,30 +88,40 @@ impl Store {
             }
             runs.push(run_id.clone());
         }
+        // Rows this handle buffered or journaled for runs about to go land
+        // first, so gc removes them too.
+        self.flush().await?;
+        // Writes a crashed writer left half-done are finished first, so their
+        // files are referenced, not orphans.
+        self.recover_intents().await?;
+        let mut models = Vec::new();
         if !selective {
-            runs = self
-                .ids(
+            // Everything deleted before the cutoff.
+            for (ids, query) in [
+                (
+                    &mut experiments,
+                    "SELECT experiment_id AS id FROM experiments \
+                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= $1",
+                ),
+                (
+                    &mut runs,
                     "SELECT run_id AS id FROM runs \
                      WHERE lifecycle_stage = 'deleted' AND deleted_time <= $1",
-                    cutoff.clone(),
-                )
-                .await?;
+                ),
+                // Logged models go with their experiment, or on their own once deleted.
+                (
+                    &mut models,
+                    "SELECT model_id AS id FROM logged_models \
+                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= $1",
+                ),
+            ] {
+                *ids = self.ids(query, cutoff.clone()).await?;
+            }
         }
+        experiments.retain(|id| id != DEFAULT_EXPERIMENT_ID);
         runs.extend(self.owned_by("runs", "run_id", &experiments).await?);
         runs.sort();
         runs.dedup();
-
-        // Logged models go with their experiment, or on their own once deleted.
-        let mut models = Vec::new();
-        if !selective {
-            models = self
-                .ids(
-                    "SELECT model_id AS id FROM logged_models \
-                     WHERE lifecycle_stage = 'deleted' AND last_update_time <= $1",
-                    cutoff.clone(),
-                )
-                .await?;
-        }
         models.extend(
             self.owned_by("logged_models", "model_id", &experiments)
                 .await?,

@@ -460,8 +460,9 @@ impl Store {
         &self,
         mut batches: impl Stream<Item = Result<MetricColumns>> + Unpin,
     ) -> Result<usize> {
-        // Buffered log calls made before the load land before it.
-        self.flush().await?;
+        // Buffered log calls made before the load land before it (journaled
+        // ones are already durable, and read with the tables).
+        self.flush_buffer().await?;
         let runs = self.stored_runs_matching(|_| true).await?;
         let table = self.table(RawTable::Metrics);
         // Encoding Parquet is most of a load's work: values go to one writer

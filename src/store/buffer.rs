@@ -176,7 +176,7 @@ impl Store {
     /// Writes every buffered row now (see [`Store::set_write_buffering`]);
     /// returns how many rows it wrote. An earlier buffered flush's failure is
     /// returned once instead; the rows stay buffered, and the next flush retries.
-    pub async fn flush(&self) -> Result<usize> {
+    pub(crate) async fn flush_buffer(&self) -> Result<usize> {
         self.flush_as(Caller::Handle).await
     }
 
@@ -190,7 +190,7 @@ impl Store {
             return Ok(());
         }
         // Off first, so no row arrives after this flush took the buffer.
-        self.flush().await.map(|_| ())
+        self.flush_buffer().await.map(|_| ())
     }
 
     /// The buffering in effect, if any.
@@ -203,14 +203,14 @@ impl Store {
         match self.inner.buffer.offer(write)? {
             Offered::Declined(write) => self.write(write).await,
             Offered::Buffered { flush_now: false } => Ok(()),
-            Offered::Buffered { flush_now: true } => self.flush().await.map(|_| ()),
+            Offered::Buffered { flush_now: true } => self.flush_buffer().await.map(|_| ()),
         }
     }
 
     /// Flushes before a read of `kind` if this handle has rows of it waiting.
     pub(crate) async fn flush_for_read(&self, kind: RawTable) -> Result<()> {
         if self.inner.buffer.holds(kind) {
-            self.flush().await?;
+            self.flush_buffer().await?;
         }
         Ok(())
     }

@@ -4,8 +4,9 @@
 //!
 //! A write joins the waiting list and spawns a round task. Rounds run one at
 //! a time (the task holds the round lock for its whole life); a round takes
-//! every write waiting when it starts, folds them into one [`WriteSet`] and
-//! commits it, then answers each. A round that starts after its write was
+//! every write waiting when it starts, folds them into one [`WriteSet`] per
+//! path (journaled, or committed to Delta; see `journal.rs`) and writes
+//! each, then answers each write. A round that starts after its write was
 //! taken by an earlier round finds nothing to do. Because the round is a task
 //! of its own, a caller that goes away (an HTTP client hanging up) neither
 //! strands its write nor cuts a round short for the others. Each writer
@@ -25,6 +26,13 @@ use crate::error::{Result, RunqlError};
 use crate::store::{Store, WriteSet};
 
 type Waiter = oneshot::Sender<Result<()>>;
+
+/// The writes of a round that take one path, and whom to answer.
+#[derive(Default)]
+struct Round {
+    write: WriteSet,
+    waiters: Vec<Waiter>,
+}
 
 #[derive(Default)]
 pub(crate) struct GroupCommit {
@@ -47,15 +55,28 @@ impl Store {
             if taken.is_empty() {
                 return;
             }
-            let mut combined = WriteSet::new();
-            let mut waiters = Vec::with_capacity(taken.len());
+            // Journaled writes are not held up by a Delta commit of the
+            // others (run and experiment changes, large writes).
+            let (mut journaled, mut committed) = (Round::default(), Round::default());
             for (write, waiter) in taken {
-                combined.absorb(write);
-                waiters.push(waiter);
+                let round = match store.journals(&write) {
+                    true => &mut journaled,
+                    false => &mut committed,
+                };
+                round.write.absorb(write);
+                round.waiters.push(waiter);
             }
-            let result = store.commit_write(combined).await;
-            for waiter in waiters {
-                let _ = waiter.send(result.clone());
+            let (journaled_result, committed_result) = futures::join!(
+                store.commit_write(journaled.write),
+                store.commit_write(committed.write)
+            );
+            for (waiters, result) in [
+                (journaled.waiters, journaled_result),
+                (committed.waiters, committed_result),
+            ] {
+                for waiter in waiters {
+                    let _ = waiter.send(result.clone());
+                }
             }
         });
         outcome.await.unwrap_or_else(|_| {

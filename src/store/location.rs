@@ -148,6 +148,14 @@ impl Location {
             .unwrap_or_else(|_| self.root.clone())
     }
 
+    /// The local directory of `url` (the root or a directory under it), on a
+    /// local store only: a `memory:///` URL has a path too, but no directory.
+    pub fn local_dir(&self, url: &Url) -> Option<std::path::PathBuf> {
+        (self.root.scheme() == "file")
+            .then(|| url.to_file_path().ok())
+            .flatten()
+    }
+
     /// The location as users wrote it, without credentials.
     pub fn display(&self) -> String {
         let mut shown = self.root.clone();

@@ -5,16 +5,20 @@
 //! - `_runql/format.json`: the store's format version;
 //! - `_runql/intents/`: multi-table writes in flight (see [`Store::write`]);
 //! - `_runql/params/`: write-once claims of param values (see `claims.rs`);
+//! - `_runql/journal/`: small writes not yet folded into the tables, on a
+//!   local store (see `journal.rs`);
 //! - one Delta table per [`RawTable`].
 //!
 //! Acknowledgement rule: a write returns only after every Delta commit it needs
-//! is in the object store, so an acknowledged write survives a crash of the writer.
+//! is in the object store, or, on a local store, after it is synced to the
+//! journal, so an acknowledged write survives a crash of the writer.
 
 pub mod artifacts;
 pub mod buffer;
 pub(crate) mod claims;
 pub mod clock;
 mod group_commit;
+pub(crate) mod journal;
 pub mod location;
 pub mod rows;
 pub(crate) mod run_cache;
@@ -60,6 +64,8 @@ pub struct StoreOptions {
     auto_compact_files: usize,
     write_buffering: Option<WriteBuffering>,
     default_artifact_root: Option<String>,
+    write_journal: bool,
+    journal_fold_delay: std::time::Duration,
 }
 
 impl Default for StoreOptions {
@@ -69,6 +75,8 @@ impl Default for StoreOptions {
             auto_compact_files: 200,
             write_buffering: None,
             default_artifact_root: None,
+            write_journal: true,
+            journal_fold_delay: std::time::Duration::from_millis(200),
         }
     }
 }
@@ -94,6 +102,24 @@ impl StoreOptions {
     /// Default off: every write is durable when its call returns.
     pub fn buffered_writes(mut self, max_rows: usize, max_delay: std::time::Duration) -> Self {
         self.write_buffering = Some(WriteBuffering::new(max_rows, max_delay));
+        self
+    }
+
+    /// On a local store, journal small writes and fold them into the Delta
+    /// tables in the background (see `store/journal.rs`): a durable log call
+    /// then costs an fsync, not a Delta commit. Default on; off, every write
+    /// is a Delta commit of its own (shared by concurrent callers). Object
+    /// stores never journal. Either way, a handle reads what other writers journaled.
+    pub fn write_journal(mut self, enabled: bool) -> Self {
+        self.write_journal = enabled;
+        self
+    }
+
+    /// How long journaled rows may wait before they are folded into the
+    /// Delta tables, where engines other than runql see them (runql sees them
+    /// at once). Longer leaves fewer, larger files. Default 200 ms.
+    pub fn journal_fold_delay(mut self, delay: std::time::Duration) -> Self {
+        self.journal_fold_delay = delay;
         self
     }
 
@@ -130,6 +156,8 @@ pub(crate) struct StoreInner {
     pub(crate) run_cache: run_cache::RunCache,
     buffer: Arc<WriteBuffer>,
     group_commit: group_commit::GroupCommit,
+    /// The write journals, on a local store: this handle's, and other writers' to read.
+    journal: Option<Arc<journal::Journal>>,
     /// Tables with an automatic compaction under way.
     compacting: parking_lot::Mutex<BTreeSet<RawTable>>,
 }
@@ -137,6 +165,9 @@ pub(crate) struct StoreInner {
 impl Drop for StoreInner {
     fn drop(&mut self) {
         self.buffer.close();
+        if let Some(journal) = &self.journal {
+            journal::close(journal);
+        }
     }
 }
 
@@ -275,7 +306,7 @@ impl Store {
         let mut created_experiments = false;
         for kind in RawTable::ALL {
             let url = location.join(kind.name());
-            if let Ok(path) = url.to_file_path() {
+            if let Some(path) = location.local_dir(&url) {
                 // The local object store will not create a table's first directory.
                 std::fs::create_dir_all(&path)
                     .context(|| format!("creating directory {}", path.display()))?;
@@ -287,6 +318,10 @@ impl Store {
             tables.insert(kind, table);
         }
 
+        // Kept even when this handle does not journal: it reads other writers' journals.
+        let journal = location
+            .local_dir(&location.root)
+            .map(|root| journal::Journal::new(&root));
         let store = Store {
             inner: Arc::new(StoreInner {
                 location,
@@ -299,12 +334,14 @@ impl Store {
                 run_cache: Default::default(),
                 buffer: Default::default(),
                 group_commit: Default::default(),
+                journal,
                 compacting: Default::default(),
             }),
         };
         // Writes a crashed writer left half-done are finished first, so an
         // upgrade also covers their rows.
         store.recover_intents().await?;
+        store.adopt_orphan_journals().await?;
         if existing_format == Some(1) {
             store.add_latest_copies().await?;
         }
@@ -417,18 +454,24 @@ impl Store {
     /// order they were made (see [`buffer`]). Writes made while another is
     /// committing share the next commit (see [`group_commit`]).
     pub(crate) async fn write(&self, write: WriteSet) -> Result<()> {
-        self.flush().await?;
+        self.flush_buffer().await?;
         self.commit_in_group(write).await
     }
 
+    /// Journals `write` or commits it to the Delta tables (see `journal.rs`).
     async fn commit_write(&self, write: WriteSet) -> Result<()> {
+        if write.parts.is_empty() {
+            return Ok(());
+        }
         let write = write.with_latest_copies()?;
+        let Some(write) = self.journal_write(write).await? else {
+            return Ok(());
+        };
         let touched: Vec<RawTable> = write.parts.keys().copied().collect();
         let single = (write.parts.len() == 1)
             .then(|| write.parts.first_key_value().map(|(kind, _)| *kind))
             .flatten();
         match single {
-            _ if write.parts.is_empty() => return Ok(()),
             Some(kind) => {
                 let batches = write.parts.into_values().flatten().collect();
                 self.table(kind).append(batches).await?;
@@ -457,6 +500,17 @@ impl Store {
         Ok(())
     }
 
+    /// Writes every row buffered logging holds and folds the write journal
+    /// into the Delta tables, so that engines reading the tables alone see
+    /// every write this handle made. Returns how many buffered rows it wrote.
+    /// An earlier buffered flush's failure is returned once instead; the rows
+    /// stay buffered, and the next flush retries.
+    pub async fn flush(&self) -> Result<usize> {
+        let rows = self.flush_buffer().await?;
+        self.fold_journal().await?;
+        Ok(rows)
+    }
+
     /// The store's root within its object store (`_runql/` and the tables live under it).
     pub(crate) fn root_path(&self) -> &ObjectPath {
         &self.inner.root_path
@@ -481,29 +535,40 @@ impl Store {
     /// Commits every table of the intent that does not have it yet, then removes it.
     async fn finish_intent(&self, intent: Intent) -> Result<()> {
         for (name, adds) in intent.tables {
-            let kind = RawTable::ALL
-                .into_iter()
-                .find(|k| k.name() == name)
-                .ok_or_else(|| {
-                    RunqlError::internal("reading an intent", format!("unknown table {name}"))
-                })?;
-            let table = self.table(kind);
-            if table.has_transaction(&intent.app_id).await? {
-                continue;
-            }
-            let transaction =
-                Transaction::new_with_last_update(intent.app_id.clone(), 1, Some(now_millis()));
-            if let Err(e) = table.commit_adds(adds, Some(transaction)).await {
-                // Someone recovering this intent may have committed it first.
-                if !table.has_transaction(&intent.app_id).await? {
-                    return Err(e);
-                }
-            }
+            let kind = RawTable::from_name(&name).ok_or_else(|| {
+                RunqlError::internal("reading an intent", format!("unknown table {name}"))
+            })?;
+            self.commit_once(kind, &intent.app_id, adds).await?;
         }
         let path = self.intent_path(&intent.app_id);
         match self.inner.root_store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(RunqlError::internal(format!("removing {path}"), e)),
+        }
+    }
+
+    /// Commits `adds` to `kind` tagged with the transaction `app_id`, unless
+    /// a commit with that tag is there already (a write finished by someone
+    /// recovering it). Returns the version this call committed, if it did.
+    async fn commit_once(
+        &self,
+        kind: RawTable,
+        app_id: &str,
+        adds: Vec<Add>,
+    ) -> Result<Option<i64>> {
+        let table = self.table(kind);
+        if table.has_transaction(app_id).await? {
+            return Ok(None);
+        }
+        let transaction =
+            Transaction::new_with_last_update(app_id.to_string(), 1, Some(now_millis()));
+        match table.commit_adds(adds, Some(transaction)).await {
+            Ok(version) => Ok(Some(version)),
+            // Someone recovering the same write may have committed it first.
+            Err(e) => match table.has_transaction(app_id).await? {
+                true => Ok(None),
+                false => Err(e),
+            },
         }
     }
 
@@ -580,9 +645,12 @@ impl Store {
 
     /// Folds every table: superseded change rows and exact duplicate metric values
     /// are dropped, small files are merged and sorted by owner. No query result
-    /// changes. Also finishes any multi-table write a crashed writer left behind.
+    /// changes. Also finishes any multi-table write a crashed writer left
+    /// behind, and folds the write journals of this handle and of writers that are gone.
     pub async fn compact(&self) -> Result<CompactionReport> {
         self.recover_intents().await?;
+        self.fold_journal().await?;
+        self.adopt_orphan_journals().await?;
         let mut report = CompactionReport::default();
         for kind in RawTable::ALL {
             let (before, after) = self.compact_table(kind, CompactionScope::All).await?;

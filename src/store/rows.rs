@@ -5,17 +5,34 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
-    TimestampMicrosecondArray,
+    TimestampMicrosecondArray, new_null_array,
 };
-use datafusion::arrow::compute::interleave_record_batch;
-use datafusion::arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::compute::{cast, interleave_record_batch};
+use datafusion::arrow::datatypes::{Float64Type, Int64Type, SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 
 use crate::error::{Context, Result, RunqlError};
 use crate::model::validation::micros_from_millis;
 use crate::model::{DatasetInput, LifecycleStage, Metric, Millis, ModelLink};
 use crate::store::clock::Clock;
 use crate::store::schema::{LATEST_COPY, RawTable};
+
+/// `batch` with the columns of `schema`, matched by name and cast to its
+/// types; a column `batch` lacks (rows an older runql wrote) is NULL.
+pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match batch.column_by_name(field.name()) {
+            Some(column) => cast(column, field.data_type()),
+            None => Ok(new_null_array(field.data_type(), batch.num_rows())),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // The row count is explicit: a projection may keep no column (`count(*)`).
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options)
+}
 
 /// A change to an experiment: `None` fields are left as they are.
 #[derive(Debug, Clone, Default)]

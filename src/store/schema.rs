@@ -75,6 +75,11 @@ impl RawTable {
         }
     }
 
+    /// The table named `name` (see [`RawTable::name`]).
+    pub fn from_name(name: &str) -> Option<RawTable> {
+        RawTable::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
     /// The column that identifies the entity a row belongs to.
     pub fn owner_column(self) -> &'static str {
         match self {

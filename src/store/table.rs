@@ -329,7 +329,14 @@ impl ChangeTable {
             .filter(|file| scope == CompactionScope::All || file.size() < SMALL_FILE_BYTES)
             .collect();
         let nothing_to_fold = match scope {
-            CompactionScope::All => files.len() <= 1 && self.kind.fold_rule() == FoldRule::Distinct,
+            // A single file is already folded only if a compaction wrote it: a
+            // journal fold writes its rows as they came, duplicates included.
+            CompactionScope::All => {
+                files.is_empty()
+                    || files.len() == 1
+                        && self.kind.fold_rule() == FoldRule::Distinct
+                        && last_operation(&table).await?.as_deref() == Some("OPTIMIZE")
+            }
             CompactionScope::SmallFiles => files.len() <= 1,
         };
         if nothing_to_fold {
@@ -429,6 +436,16 @@ impl ChangeTable {
         let table = self.latest().await?;
         scan_provider(&table).await
     }
+}
+
+/// The operation of the table's latest commit, as its log records it.
+async fn last_operation(table: &DeltaTable) -> Result<Option<String>> {
+    let latest: Vec<_> = table
+        .history(Some(1))
+        .try_collect()
+        .await
+        .context(|| "reading the latest commit".to_string())?;
+    Ok(latest.into_iter().next().and_then(|info| info.operation))
 }
 
 /// How runql scans Delta tables: strings as plain UTF-8 (DataFusion 55's map

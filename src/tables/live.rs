@@ -1,6 +1,8 @@
 //! A DataFusion table over a raw Delta table that reads the latest version at
 //! every scan. deltalake's own provider freezes the snapshot it was built with;
 //! runql must see commits made after registration, by itself and by others.
+//! On a local store, the scan adds the rows still in write journals (see
+//! `store/journal.rs`).
 
 use std::sync::Arc;
 
@@ -8,12 +10,15 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
+use datafusion::datasource::memory::MemTable;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::union::UnionExec;
 
 use crate::error::Result;
 use crate::store::Store;
+use crate::store::rows::conform;
 use crate::store::schema::RawTable;
 
 #[derive(Clone)]
@@ -70,12 +75,31 @@ impl TableProvider for LiveTable {
             .flush_for_read(self.kind)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        // The journal before the table: rows folded between the two reads
+        // are met twice (the views collapse them), never missed.
+        let journaled = self
+            .store
+            .journal_rows(self.kind)
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let provider = self
             .store
             .table(self.kind)
             .provider()
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        provider.scan(state, projection, filters, limit).await
+        let stored = provider.scan(state, projection, filters, limit).await?;
+        if journaled.is_empty() {
+            return Ok(stored);
+        }
+        // Filters and limits are re-applied above the scan (pushdown is inexact).
+        let schema = stored.schema();
+        let journaled = journaled
+            .iter()
+            .map(|batch| conform(batch, &schema))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let journaled = MemTable::try_new(schema, vec![journaled])?
+            .scan(state, None, &[], None)
+            .await?;
+        UnionExec::try_new(vec![stored, journaled])
     }
 }

@@ -1,10 +1,11 @@
-//! `EXEC store.flush`: write every buffered row now.
+//! `EXEC store.flush`: write every buffered row now, and fold the write
+//! journal into the Delta tables.
 
 use crate::procedures::prelude::*;
 
 pub const PROCEDURE: Procedure = Procedure {
     name: "store.flush",
-    summary: r#"Write the rows buffered logging holds; returns how many. A no-op without buffering."#,
+    summary: r#"Write the rows buffered logging holds (returns how many), and fold the write journal into the Delta tables so other engines see every write."#,
     params: &[],
     example: r#"EXEC store.flush;"#,
     run: |store, args| Box::pin(run(store, args)),
