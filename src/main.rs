@@ -27,11 +27,12 @@ struct Args {
     /// Store location: a path, file://, memory://, s3://bucket/prefix, gs://, az://
     #[arg(long, env = "RUNQL_STORE", default_value = DEFAULT_LOCATION, global = true)]
     store: String,
-    /// SQL to run (statements separated by ';'); may repeat.
-    #[arg(short = 'c', long = "command")]
+    /// SQL to run (statements separated by ';'); may repeat. It may start
+    /// with '-' (a `-- comment`), as in other SQL shells.
+    #[arg(short = 'c', long = "command", allow_hyphen_values = true)]
     commands: Vec<String>,
     /// A .sql script to run; may repeat. -c and -f run in the order given.
-    #[arg(short = 'f', long = "file")]
+    #[arg(short = 'f', long = "file", allow_hyphen_values = true)]
     files: Vec<std::path::PathBuf>,
     /// How results are printed.
     #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
@@ -175,6 +176,16 @@ async fn run(args: Args, scripts: Vec<Source>) -> Result<bool, RunqlError> {
                  WHERE m.key = 'val_loss' GROUP BY p.value ORDER BY best_val_loss",
             )
             .await?;
+            // Into the Delta tables, for engines other than runql.
+            store.flush().await?;
+            let store_arg = store.location();
+            eprintln!(
+                "next:\n  \
+                 runql --store {store_arg}          open the REPL on this store; try\n    \
+                 SELECT m.step, m.value FROM metrics m JOIN runs r USING (run_id) WHERE r.run_name = 'adam-lr0.01' AND m.key = 'val_loss' ORDER BY m.step;\n    \
+                 then .chart to draw it\n  \
+                 runql --store {store_arg} -f queries/best_per_param.sql   run an example script (see queries/)"
+            );
             Ok(true)
         }
         Some(Action::Bench {
@@ -309,6 +320,8 @@ async fn print_query(ctx: &SessionContext, sql: &str) -> Result<(), RunqlError> 
 }
 
 /// A small training sweep: 4 optimizers x 3 learning rates, 10 epochs each.
+/// Each optimizer and learning rate gives its own noisy curve, as in a real
+/// sweep: how low it gets depends on both, and every epoch jitters a little.
 async fn demo(store: &Store) -> Result<(), RunqlError> {
     use runql::api::CreateRun;
     use runql::model::{Metric, Param, RunStatus, Tag, now_millis};
@@ -317,8 +330,16 @@ async fn demo(store: &Store) -> Result<(), RunqlError> {
     let experiment_id = store
         .create_experiment(&name, None, &[Tag::new("team", "vision")])
         .await?;
-    for (o, optimizer) in ["adam", "sgd", "adamw", "rmsprop"].iter().enumerate() {
-        for (l, lr) in ["0.1", "0.01", "0.001"].iter().enumerate() {
+    // How low each optimizer's loss gets, and how far each rate is from the best one.
+    let optimizers = [
+        ("adam", 0.31),
+        ("sgd", 0.47),
+        ("adamw", 0.28),
+        ("rmsprop", 0.36),
+    ];
+    let rates = [("0.1", 1.35), ("0.01", 1.0), ("0.001", 1.18)];
+    for (o, (optimizer, floor)) in optimizers.iter().enumerate() {
+        for (l, (lr, penalty)) in rates.iter().enumerate() {
             let run = store
                 .create_run(CreateRun {
                     experiment_id: Some(experiment_id.clone()),
@@ -327,21 +348,24 @@ async fn demo(store: &Store) -> Result<(), RunqlError> {
                 })
                 .await?;
             let run_id = run.info.run_id;
-            let quality = 0.5 + ((o * 3 + l) % 5) as f64 / 10.0;
+            let quality = floor * penalty;
             let start = now_millis();
             let metrics: Vec<Metric> = (0..10)
                 .flat_map(|epoch| {
                     let progress = (epoch + 1) as f64 / 10.0;
+                    let noise = |salt: u64| {
+                        1.0 + 0.06 * (jitter((o * 3 + l) as u64, epoch as u64, salt) - 0.5)
+                    };
                     [
                         Metric::new(
                             "train_loss",
-                            2.5 * (-3.0 * progress).exp() * quality,
+                            (2.5 * (-3.0 * progress).exp() + quality * 0.8) * noise(1),
                             start + epoch * 1000,
                             epoch,
                         ),
                         Metric::new(
                             "val_loss",
-                            2.7 * (-2.5 * progress).exp() * quality,
+                            (2.7 * (-2.5 * progress).exp() + quality) * noise(2),
                             start + epoch * 1000,
                             epoch,
                         ),
@@ -362,4 +386,16 @@ async fn demo(store: &Store) -> Result<(), RunqlError> {
         store.location()
     );
     Ok(())
+}
+
+/// A number in [0, 1) fixed by its inputs: the demo's noise, the same on every machine.
+fn jitter(run: u64, epoch: u64, salt: u64) -> f64 {
+    let mut x = run
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(epoch.wrapping_mul(0xBF58_476D_1CE4_E5B9))
+        .wrapping_add(salt.wrapping_mul(0x94D0_49BB_1331_11EB));
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    x ^= x >> 32;
+    (x >> 11) as f64 / (1u64 << 53) as f64
 }

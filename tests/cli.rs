@@ -147,6 +147,56 @@ fn commands_and_files_run_in_order() {
 }
 
 #[test]
+fn a_command_may_begin_with_a_comment_or_a_minus_sign() {
+    let cli = Cli::new();
+    let output = cli.run(&["--format", "csv", "-c", "-- setup\nSELECT 1 AS x"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "x\n1\n");
+    // Not SQL, but runql's to judge: the SQL parser answers, not the argument parser.
+    let output = cli.run(&["-c", "-1"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("INVALID_PARAMETER_VALUE")
+            && !stderr(&output).contains("unexpected argument"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_demo_draws_a_sweep_whose_optimizers_differ_and_says_what_next() {
+    let cli = Cli::new();
+    let output = cli.run(&["demo"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The table: | optimizer | best_val_loss | runs |, one row per optimizer.
+    let bests: Vec<String> = stdout(&output)
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            (cells.len() == 5 && cells[1] != "optimizer").then(|| cells[2].to_string())
+        })
+        .collect();
+    assert_eq!(bests.len(), 4, "{}", stdout(&output));
+    let distinct: std::collections::BTreeSet<&String> = bests.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        4,
+        "every optimizer has its own best: {bests:?}"
+    );
+    assert!(stderr(&output).contains("next:"), "{}", stderr(&output));
+    // The demo's writes are in the Delta tables when it returns.
+    let journal = cli.dir.path().join("store/_runql/journal");
+    let pending = std::fs::read_dir(&journal)
+        .map(|entries| {
+            entries
+                .filter(|e| e.as_ref().unwrap().path().extension() == Some("wal".as_ref()))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(pending, 0, "the demo folded its journal");
+}
+
+#[test]
 fn piped_stdin_runs_its_statements() {
     let cli = Cli::new();
     let output = cli.run_stdin(
