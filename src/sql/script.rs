@@ -190,6 +190,20 @@ impl<'a> Cursor<'a> {
         self.rest().starts_with(prefix)
     }
 
+    /// Consumes the next `len` bytes at once, which must end on a character
+    /// boundary; the position moves as `len` bytes of [`Cursor::bump`] would.
+    pub(crate) fn advance(&mut self, len: usize) {
+        let skipped = self.rest().get(..len).unwrap_or_default();
+        match skipped.rfind('\n') {
+            Some(last) => {
+                self.pos.line += skipped.bytes().filter(|&b| b == b'\n').count();
+                self.pos.column = 1 + skipped[last + 1..].chars().count();
+            }
+            None => self.pos.column += skipped.chars().count(),
+        }
+        self.offset += skipped.len();
+    }
+
     /// Consumes and returns the next character.
     pub(crate) fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
@@ -249,15 +263,19 @@ pub(crate) fn read_quoted(cur: &mut Cursor<'_>, quote: char) -> Result<String, R
     cur.bump();
     let mut content = String::new();
     loop {
-        match cur.bump() {
-            Some(c) if c == quote => {
+        // Up to the next quote in one step: a quoted JSON body can be long.
+        let rest = cur.rest();
+        match rest.find(quote) {
+            Some(at) => {
+                content.push_str(&rest[..at]);
+                cur.advance(at);
+                cur.bump();
                 if cur.peek() != Some(quote) {
                     return Ok(content);
                 }
                 cur.bump();
                 content.push(quote);
             }
-            Some(c) => content.push(c),
             None => {
                 let what = match quote {
                     '\'' => "string",
