@@ -19,10 +19,11 @@
 //!   the write's rows as one Arrow IPC stream per table.
 //!
 //! Readers: every runql process reads the journal segments before the Delta
-//! tables (`tables/live.rs`), so a journaled write is visible at once to SQL
-//! from any runql process; engines reading only the Delta tables see it once
-//! folded. A row met in both (folded between the two reads) is collapsed by
-//! the views, as the rows of a retried commit are. A frame cut short or
+//! tables (see [`Store::scan_state`]), so a journaled write is visible at
+//! once to SQL from any runql process, exactly once; engines reading only the
+//! Delta tables see it once folded. A fold marks its segment
+//! (`<writer>-<segment>.folding`) before it commits, so a reader knows which
+//! segments may already be in the tables it read. A frame cut short or
 //! failing its checksum ends a segment: it is a write that never returned.
 //!
 //! Crashes: each table's fold commit is tagged with the segment's
@@ -36,7 +37,7 @@
 //! them through the run cache, whose freshness rests on every change of them
 //! being a Delta commit (see `run_cache.rs`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -47,11 +48,13 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
 use deltalake::kernel::Add;
 
 use crate::error::{Context, Result, RunqlError};
 use crate::store::rows::conform;
 use crate::store::schema::RawTable;
+use crate::store::table::scan_provider;
 use crate::store::{Store, StoreInner, WriteSet};
 
 /// Fold once this many rows wait, whatever their age.
@@ -78,6 +81,16 @@ struct Segment {
     writes: Vec<WriteSet>,
     rows: usize,
     first_write: Instant,
+    /// Set before the first commit of its fold: readers can no longer be
+    /// sure the tables lack its rows (see [`Store::scan_state`]).
+    folding: bool,
+}
+
+/// The rows of one table in one journal segment, as a reader found them.
+pub(crate) struct JournaledRows {
+    writer: String,
+    number: u64,
+    batches: Vec<RecordBatch>,
 }
 
 /// The segment being appended to.
@@ -97,8 +110,8 @@ struct ReadSegment {
 pub(crate) struct Journal {
     dir: PathBuf,
     writer: String,
-    /// Held locked from the handle's first journaled write on: its segments are not orphans.
-    lock: std::sync::OnceLock<File>,
+    /// Held locked while the handle has segments on disk: they are not orphans.
+    lock: parking_lot::Mutex<Option<File>>,
     /// Held across a whole append, so records land in the order of their rounds.
     appender: Arc<tokio::sync::Mutex<Option<Appender>>>,
     /// Every record not yet folded, by segment; readers of this handle read them here.
@@ -133,9 +146,10 @@ impl Journal {
         self.dir.join(format!("{writer}.lock"))
     }
 
-    /// Takes this handle's lock, before its first segment exists.
+    /// Takes this handle's lock, before a segment exists.
     fn take_lock(&self) -> Result<()> {
-        if self.lock.get().is_some() {
+        let mut held = self.lock.lock();
+        if held.is_some() {
             return Ok(());
         }
         let path = self.lock_path(&self.writer);
@@ -147,7 +161,22 @@ impl Journal {
             .open(&path)
             .context(what)?;
         lock.lock().context(what)?;
-        let _ = self.lock.set(lock);
+        *held = Some(lock);
+        Ok(())
+    }
+
+    /// Gives the lock up (and removes its file) when nothing is left to fold,
+    /// so a handle that is done writing leaves nothing behind. Segments are
+    /// only created under the appender's lock, so none can appear meanwhile.
+    async fn release_if_idle(&self) -> Result<()> {
+        let appender = self.appender.lock().await;
+        if appender.is_none() && self.unfolded.lock().is_empty() {
+            let mut held = self.lock.lock();
+            if held.is_some() {
+                remove_if_present(&self.lock_path(&self.writer))?;
+                *held = None;
+            }
+        }
         Ok(())
     }
 
@@ -205,6 +234,7 @@ impl Journal {
                 writes: vec![write],
                 rows,
                 first_write: Instant::now(),
+                folding: false,
             }),
         }
         Ok(())
@@ -250,26 +280,51 @@ impl Journal {
     }
 
     /// Ends the segment being appended to and returns every unfolded
-    /// segment's records; they stay readable until [`Journal::forget`].
-    async fn seal(&self) -> Vec<(u64, WriteSet)> {
+    /// segment's records, each marked as being folded; they stay readable
+    /// until [`Journal::forget`].
+    async fn seal(&self) -> Result<Vec<(u64, WriteSet)>> {
         *self.appender.lock().await = None;
-        self.unfolded
-            .lock()
-            .iter()
-            .map(|segment| {
-                let mut write = WriteSet::new();
-                for part in &segment.writes {
-                    write.absorb(part.clone());
-                }
-                (segment.number, write)
-            })
-            .collect()
+        let mut sealed = Vec::new();
+        for segment in self.unfolded.lock().iter_mut() {
+            if !segment.folding {
+                mark_folding(&self.marker_path(&self.writer, segment.number))?;
+                segment.folding = true;
+            }
+            let mut write = WriteSet::new();
+            for part in &segment.writes {
+                write.absorb(part.clone());
+            }
+            sealed.push((segment.number, write));
+        }
+        Ok(sealed)
     }
 
-    /// Drops a folded segment, from memory and from disk.
+    /// Drops a folded segment, from memory and from disk: the segment file
+    /// before its marker, so that no reader sees it unmarked once folded.
     fn forget(&self, number: u64) -> Result<()> {
         self.unfolded.lock().retain(|s| s.number != number);
-        remove_if_present(&self.segment_path(&self.writer, number))
+        remove_if_present(&self.segment_path(&self.writer, number))?;
+        remove_if_present(&self.marker_path(&self.writer, number))
+    }
+
+    /// The file whose presence says a segment's fold has begun.
+    fn marker_path(&self, writer: &str, number: u64) -> PathBuf {
+        self.dir.join(format!("{writer}-{number:010}.folding"))
+    }
+
+    /// Whether a segment read before the tables was, when this is called,
+    /// neither being folded nor folded: then the tables read meanwhile
+    /// cannot hold its rows.
+    fn settled(&self, segment: &JournaledRows) -> bool {
+        if segment.writer == self.writer {
+            return self
+                .unfolded
+                .lock()
+                .iter()
+                .any(|s| s.number == segment.number && !s.folding);
+        }
+        self.segment_path(&segment.writer, segment.number).exists()
+            && !self.marker_path(&segment.writer, segment.number).exists()
     }
 
     /// The transaction id that tags the commits folding a segment.
@@ -277,30 +332,40 @@ impl Journal {
         format!("runql-journal-{writer}-{number}")
     }
 
-    /// Every journaled row of `kind` not yet folded: this handle's, and
-    /// those in other writers' segments on disk.
-    pub fn rows(&self, kind: RawTable) -> Result<Vec<RecordBatch>> {
-        let mut rows: Vec<RecordBatch> = self
+    /// Every journaled row of `kind` not yet deleted after its fold, by
+    /// segment: this handle's, and those in other writers' segments on disk.
+    fn rows(&self, kind: RawTable) -> Result<Vec<JournaledRows>> {
+        let mut found: Vec<JournaledRows> = self
             .unfolded
             .lock()
             .iter()
-            .flat_map(|segment| &segment.writes)
-            .filter_map(|write| write.parts.get(&kind))
-            .flatten()
-            .cloned()
+            .map(|segment| JournaledRows {
+                writer: self.writer.clone(),
+                number: segment.number,
+                batches: segment
+                    .writes
+                    .iter()
+                    .filter_map(|write| write.parts.get(&kind))
+                    .flatten()
+                    .cloned()
+                    .collect(),
+            })
             .collect();
         let mut others = self.others.lock();
-        let listed: BTreeSet<PathBuf> = self
+        let listed: Vec<(String, u64, PathBuf)> = self
             .segments()?
             .into_iter()
             .filter(|(writer, _, _)| *writer != self.writer)
-            .map(|(_, _, path)| path)
             .collect();
-        others.retain(|path, _| listed.contains(path));
-        for path in listed {
+        others.retain(|path, _| listed.iter().any(|(_, _, listed)| listed == path));
+        for (writer, number, path) in listed {
             let read = others.entry(path.clone()).or_default();
             match read_new_records(&path, read) {
-                Ok(()) => rows.extend(read.rows.get(&kind).into_iter().flatten().cloned()),
+                Ok(()) => found.push(JournaledRows {
+                    writer,
+                    number,
+                    batches: read.rows.get(&kind).cloned().unwrap_or_default(),
+                }),
                 // Folded and deleted since it was listed: the Delta tables,
                 // read after this, have its rows.
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -314,7 +379,8 @@ impl Journal {
                 }
             }
         }
-        Ok(rows)
+        found.retain(|segment| !segment.batches.is_empty());
+        Ok(found)
     }
 
     /// Every segment file in the journal directory: (writer, number, path).
@@ -357,7 +423,7 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         // Nothing left to adopt: the lock file would only be litter.
-        if self.lock.get().is_some() && self.unfolded.get_mut().is_empty() {
+        if self.lock.get_mut().is_some() && self.unfolded.get_mut().is_empty() {
             let _ = std::fs::remove_file(self.lock_path(&self.writer));
         }
     }
@@ -392,13 +458,46 @@ impl Store {
             && write.tables().all(journaled)
     }
 
-    /// The journaled rows of `kind` not yet in its Delta table (none when
-    /// the store keeps no journal).
-    pub(crate) fn journal_rows(&self, kind: RawTable) -> Result<Vec<RecordBatch>> {
-        match &self.inner.journal {
-            Some(journal) => journal.rows(kind),
-            None => Ok(Vec::new()),
+    /// What a scan of `kind` reads: a provider over the Delta table as of
+    /// now, and the journaled rows that table does not hold.
+    ///
+    /// The journal is read first, so a segment folded between the two reads
+    /// is not missed. Such a segment is then dropped if the table read holds
+    /// its fold (its transaction id), so no row is read twice. Only segments
+    /// whose fold began meanwhile need that look into the table's log.
+    pub(crate) async fn scan_state(
+        &self,
+        kind: RawTable,
+    ) -> Result<(Arc<dyn TableProvider>, Vec<RecordBatch>)> {
+        let journaled = match &self.inner.journal {
+            Some(journal) => journal.rows(kind)?,
+            None => Vec::new(),
+        };
+        let table = self.table(kind).latest().await?;
+        let provider = scan_provider(&table).await?;
+        let mut rows = Vec::new();
+        for segment in journaled {
+            let settled = self
+                .inner
+                .journal
+                .as_ref()
+                .is_some_and(|journal| journal.settled(&segment));
+            if !settled {
+                let fold_id = Journal::fold_id(&segment.writer, segment.number);
+                let what = || format!("reading transactions of table {}", kind.name());
+                let folded = table
+                    .snapshot()
+                    .context(what)?
+                    .transaction_version(table.log_store().as_ref(), fold_id)
+                    .await
+                    .context(what)?;
+                if folded.is_some() {
+                    continue;
+                }
+            }
+            rows.extend(segment.batches);
         }
+        Ok((provider, rows))
     }
 
     /// Folds every record this handle journaled into the Delta tables.
@@ -409,12 +508,13 @@ impl Store {
         };
         let _folding = journal.folding.lock().await;
         let mut folded = 0;
-        for (number, write) in journal.seal().await {
+        for (number, write) in journal.seal().await? {
             folded += write.rows();
             self.fold_segment(&Journal::fold_id(&journal.writer, number), write)
                 .await?;
             journal.forget(number)?;
         }
+        journal.release_if_idle().await?;
         Ok(folded)
     }
 
@@ -426,7 +526,11 @@ impl Store {
         };
         let mut by_writer: BTreeMap<String, Vec<(u64, PathBuf)>> = BTreeMap::new();
         for (name, _) in journal.listing()? {
-            if let Some(writer) = name.strip_suffix(".lock") {
+            let marked = name
+                .strip_suffix(".folding")
+                .and_then(|stem| stem.rsplit_once('-'))
+                .map(|(writer, _)| writer);
+            if let Some(writer) = name.strip_suffix(".lock").or(marked) {
                 by_writer.entry(writer.to_string()).or_default();
             }
         }
@@ -466,10 +570,20 @@ impl Store {
                         write.add(kind, batch);
                     }
                 }
+                let marker = journal.marker_path(&writer, number);
+                mark_folding(&marker)?;
                 self.fold_segment(&Journal::fold_id(&writer, number), write)
                     .await?;
                 remove_if_present(&path)?;
+                remove_if_present(&marker)?;
                 adopted += 1;
+            }
+            // Markers of folds that finished but for their cleanup.
+            let prefix = format!("{writer}-");
+            for (name, path) in journal.listing()? {
+                if name.starts_with(&prefix) && name.ends_with(".folding") {
+                    remove_if_present(&path)?;
+                }
             }
             remove_if_present(&lock_path)?;
         }
@@ -650,6 +764,13 @@ fn decode(mut payload: &[u8]) -> std::result::Result<Parts, String> {
         payload = rest;
     }
     Ok(parts)
+}
+
+/// Creates the marker that says a segment's fold has begun.
+fn mark_folding(marker: &Path) -> Result<()> {
+    File::create(marker)
+        .map(drop)
+        .context(|| format!("creating {}", marker.display()))
 }
 
 fn sync_directory(dir: &Path) -> std::io::Result<()> {

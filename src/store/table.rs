@@ -464,7 +464,7 @@ fn scan_settings() -> Arc<SessionState> {
         .clone()
 }
 
-async fn scan_provider(table: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
+pub(crate) async fn scan_provider(table: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
     table
         .table_provider()
         .with_session(scan_settings())

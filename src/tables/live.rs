@@ -75,16 +75,9 @@ impl TableProvider for LiveTable {
             .flush_for_read(self.kind)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        // The journal before the table: rows folded between the two reads
-        // are met twice (the views collapse them), never missed.
-        let journaled = self
+        let (provider, journaled) = self
             .store
-            .journal_rows(self.kind)
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let provider = self
-            .store
-            .table(self.kind)
-            .provider()
+            .scan_state(self.kind)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let stored = provider.scan(state, projection, filters, limit).await?;
