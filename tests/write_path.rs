@@ -619,40 +619,12 @@ async fn a_journal_left_by_a_writer_that_died_is_folded_by_the_next_open() {
         Vec::<std::path::PathBuf>::new(),
         "the orphan segment was folded and removed"
     );
-    // The three values reached the Delta table (the live writer's own copy is
-    // gone from disk, and its memory is not the reader's).
-    let ctx = context(&reader).await;
-    assert_eq!(
-        int(
-            &ctx,
-            &format!("SELECT count(*) FROM metrics WHERE run_id = '{run_id}'")
-        )
-        .await,
-        3
-    );
-    assert_eq!(
-        int(
-            &ctx,
-            &format!(
-                "SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}' AND NOT latest_copy"
-            )
-        )
-        .await,
-        3,
-        "folded once"
-    );
+    // The three values reached the Delta table, once (the live writer's own
+    // copy is gone from disk, and its memory is not the reader's).
+    assert_eq!(metric_counts(&reader, &run_id).await, (3, 3), "folded once");
     // Adoption is idempotent: a second open finds nothing to do.
     drop(place.open().await);
-    assert_eq!(
-        int(
-            &ctx,
-            &format!(
-                "SELECT count(*) FROM raw.metrics WHERE run_id = '{run_id}' AND NOT latest_copy"
-            )
-        )
-        .await,
-        3
-    );
+    assert_eq!(metric_counts(&reader, &run_id).await, (3, 3));
     drop(store);
 }
 
