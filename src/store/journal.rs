@@ -65,7 +65,7 @@ const BACKPRESSURE_ROWS: usize = 1_000_000;
 
 /// Writes of more rows than this go to Delta directly: one commit is cheap
 /// per row for them, and journaling would write every row twice.
-pub(crate) const MAX_JOURNALED_ROWS: usize = 100_000;
+const MAX_JOURNALED_ROWS: usize = 100_000;
 
 const MAGIC: &[u8; 8] = b"RUNQLJ1\n";
 const FRAME_HEADER_BYTES: usize = 8;
@@ -469,7 +469,8 @@ impl Store {
         &self,
         kind: RawTable,
     ) -> Result<(Arc<dyn TableProvider>, Vec<RecordBatch>)> {
-        let journaled = match &self.inner.journal {
+        let journal = self.inner.journal.as_ref();
+        let journaled = match journal {
             Some(journal) => journal.rows(kind)?,
             None => Vec::new(),
         };
@@ -477,12 +478,7 @@ impl Store {
         let provider = scan_provider(&table).await?;
         let mut rows = Vec::new();
         for segment in journaled {
-            let settled = self
-                .inner
-                .journal
-                .as_ref()
-                .is_some_and(|journal| journal.settled(&segment));
-            if !settled {
+            if !journal.is_some_and(|journal| journal.settled(&segment)) {
                 let fold_id = Journal::fold_id(&segment.writer, segment.number);
                 let what = || format!("reading transactions of table {}", kind.name());
                 let folded = table

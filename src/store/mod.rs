@@ -538,7 +538,9 @@ impl Store {
             let kind = RawTable::from_name(&name).ok_or_else(|| {
                 RunqlError::internal("reading an intent", format!("unknown table {name}"))
             })?;
-            self.commit_once(kind, &intent.app_id, adds).await?;
+            if !self.table(kind).has_transaction(&intent.app_id).await? {
+                self.commit_once(kind, &intent.app_id, adds).await?;
+            }
         }
         let path = self.intent_path(&intent.app_id);
         match self.inner.root_store.delete(&path).await {
@@ -547,9 +549,11 @@ impl Store {
         }
     }
 
-    /// Commits `adds` to `kind` tagged with the transaction `app_id`, unless
-    /// a commit with that tag is there already (a write finished by someone
-    /// recovering it). Returns the version this call committed, if it did.
+    /// Commits `adds` to `kind` tagged with the transaction `app_id`, which
+    /// the caller found missing there (checked before staging files, so no
+    /// work is wasted). A commit that fails because someone recovering the
+    /// same write committed it meanwhile is no failure. Returns the version
+    /// this call committed, if it did.
     async fn commit_once(
         &self,
         kind: RawTable,
@@ -557,9 +561,6 @@ impl Store {
         adds: Vec<Add>,
     ) -> Result<Option<i64>> {
         let table = self.table(kind);
-        if table.has_transaction(app_id).await? {
-            return Ok(None);
-        }
         let transaction =
             Transaction::new_with_last_update(app_id.to_string(), 1, Some(now_millis()));
         match table.commit_adds(adds, Some(transaction)).await {
